@@ -1,0 +1,5 @@
+import sys
+
+from tacsuite.cli import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""The `tacsuite` command line: one sub-command per capability.
+
+Each entry names the module whose `main(argv, prog)` implements it; modules are imported
+only when their command runs, so `tacsuite --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from tacsuite.common.cliargs import dispatch
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "envs": ("tacsuite.commands.envs", "List every registered environment id with a summary."),
+    "demo": ("tacsuite.commands.demo", "Run the tour of the suite and write runs/demo/."),
+}
+
+
+def _lazy(module: str):
+    def run(argv: list[str], prog: str) -> int:
+        return importlib.import_module(module).main(argv, prog)
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--version":
+        from tacsuite import __version__
+
+        print(__version__)
+        return 0
+    table = {name: (_lazy(mod), summary) for name, (mod, summary) in COMMANDS.items()}
+    try:
+        return dispatch(table, argv, "tacsuite",
+                        "tacsuite: differentiable tactile simulation, Gymnasium environments, "
+                        "agents and exact oracles for contact-rich, theory-grounded RL.")
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        if os.environ.get("TACSUITE_DEBUG"):
+            raise
+        print(f"tacsuite: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

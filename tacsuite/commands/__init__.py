@@ -1,0 +1,1 @@
+"""Implementations of the `tacsuite` sub-commands (thin layers over library calls)."""

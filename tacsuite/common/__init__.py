@@ -1,0 +1,1 @@
+"""Shared plumbing: seeding, run directories, atomic files, progress, statistics, plots."""

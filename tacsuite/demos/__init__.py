@@ -1,0 +1,8 @@
+"""Parts of the `tacsuite demo` tour; each module's `run(out_dir)` returns a summary dict.
+
+Parts are listed in tour order; each writes its PNG into the demo folder.
+"""
+
+PARTS: dict[str, str] = {
+    "river_swim": "tacsuite.demos.river_swim",
+}

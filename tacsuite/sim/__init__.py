@@ -1,0 +1,1 @@
+"""Differentiable tactile simulation in Taichi (no Gymnasium, no torch agents here)."""
