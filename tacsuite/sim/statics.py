@@ -1,0 +1,313 @@
+"""Quasi-static equilibrium of the gel against a rigid indenter, with adjoint gradients.
+
+Solves f_int(x) + f_contact(x) = 0 for the free degrees of freedom by Newton's method:
+each step solves K dx = r with a Jacobi-preconditioned conjugate gradient in Taichi
+(K = -df/dx: the stable Neo-Hookean tangent plus the exact penalty-contact tangent
+kn A (n n^T + phi dn/dx)), then backtracks on the total energy. Contact is a frictionless
+penalty of stiffness kn in pascal per metre of penetration, applied over each surface
+node's lumped area A: f = -kn A phi n for phi < 0.
+
+Gradients of the indenter's normal force F use one adjoint solve K w = dF/dx:
+dF/dtheta = partial F/partial theta + w . partial f/partial theta (K is symmetric).
+"""
+
+
+import numpy as np
+
+from tacsuite.sim import material
+from tacsuite.sim.backend import import_taichi
+from tacsuite.sim.fem import GelGeometry
+
+ti = import_taichi()
+
+
+class NotConverged(RuntimeError):
+    pass
+
+
+@ti.data_oriented
+class QuasiStaticGel(GelGeometry):
+    """Gel with a bonded bottom pressed by one indenter (pose 0 of `indenter.pos`)."""
+
+    def __init__(self, mesh, E: float, nu: float, kn: float, indenter, dtype=None,
+                 symmetry_planes=()):
+        super().__init__(mesh, dtype=dtype, symmetry_planes=symmetry_planes)
+        if indenter.dtype != self.dtype:
+            raise ValueError("the indenter must use the simulator's dtype")
+        self.indenter = indenter
+        f = self.dtype
+        vec = lambda: ti.Vector.field(3, f, shape=self.n)  # noqa: E731
+        self.x, self.r, self.p, self.q, self.z = vec(), vec(), vec(), vec(), vec()
+        self.dx, self.dinv, self.w, self.tmp, self.x_trial = vec(), vec(), vec(), vec(), vec()
+        self.mu, self.lam, self.kn = (ti.field(f, shape=()) for _ in range(3))
+        self.one, self.zero = ti.field(f, shape=()), ti.field(f, shape=())
+        self.one[None], self.zero[None] = 1.0, 0.0
+        self.sc = ti.field(ti.f64, shape=8)
+        self.set_material(E, nu)
+        self.set_contact(kn)
+        self.reset()
+        self.cg_iterations = 0
+
+    # ----- parameters -------------------------------------------------------------------
+    def set_material(self, E: float, nu: float) -> None:
+        self.E, self.nu = float(E), float(nu)
+        mu, lam = material.snh_params(E, nu)
+        self.mu[None], self.lam[None] = mu, lam
+
+    def set_contact(self, kn: float) -> None:
+        if not kn > 0:
+            raise ValueError(f"contact stiffness kn must be positive, got {kn!r}")
+        self.kn[None] = float(kn)
+        self.kn_value = float(kn)
+
+    def reset(self) -> None:
+        self.x.copy_from(self.X)
+
+    # ----- contact kernels --------------------------------------------------------------
+    @ti.kernel
+    def contact_force(self, x: ti.template(), out: ti.template()):
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                out[i] += -self.kn[None] * self.carea[k] * phi * n
+
+    @ti.kernel
+    def contact_stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template()):
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                Kc = n.outer_product(n) + phi * self.indenter.sdf_hessian(x[i], 0)
+                out[i] += self.kn[None] * self.carea[k] * (Kc @ p[i])
+
+    @ti.kernel
+    def contact_diagonal(self, x: ti.template(), out: ti.template()):
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                Kc = n.outer_product(n) + phi * self.indenter.sdf_hessian(x[i], 0)
+                for a in ti.static(range(3)):
+                    out[i][a] += self.kn[None] * self.carea[k] * Kc[a, a]
+
+    @ti.kernel
+    def contact_energy(self, x: ti.template()) -> ti.f64:
+        total = ti.cast(0.0, ti.f64)
+        for k in range(self.k):
+            phi, _ = self.indenter.sdf(x[self.cidx[k]], 0)
+            if phi < 0:
+                total += ti.cast(0.5 * self.kn[None] * self.carea[k] * phi * phi, ti.f64)
+        return total
+
+    @ti.kernel
+    def indenter_force(self, x: ti.template()) -> ti.types.vector(4, ti.f64):
+        """(force on the indenter (3), sum of F_z r^2 about the indenter axis)."""
+        out = ti.Vector.zero(ti.f64, 4)
+        c = self.indenter.pos[0]
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                f = self.kn[None] * self.carea[k] * phi * n     # = -(force on the node)
+                d = x[i] - c
+                r2 = d[0] * d[0] + d[1] * d[1]
+                out += ti.Vector([f[0], f[1], f[2], f[2] * r2], ti.f64)
+        return out
+
+    @ti.kernel
+    def normal_force_gradient(self, x: ti.template(), out: ti.template()):
+        """out = dF_z/dx with F_z = sum kn A phi n_z, the indenter's normal force."""
+        for i in range(self.n):
+            out[i] = ti.Vector.zero(self.dtype, 3)
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                Hn = self.indenter.sdf_hessian(x[i], 0)
+                out[i] = self.kn[None] * self.carea[k] * (n[2] * n + phi * Hn[:, 2])
+
+    @ti.kernel
+    def pose_partials(self, x: ti.template(), w: ti.template()) -> ti.types.vector(3, ti.f64):
+        """d F_z / d(indenter position) = -sum dF/dx_i + sum K_c,i w_i (adjoint term)."""
+        out = ti.Vector.zero(ti.f64, 3)
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                Hn = self.indenter.sdf_hessian(x[i], 0)
+                ka = self.kn[None] * self.carea[k]
+                dFdx = ka * (n[2] * n + phi * Hn[:, 2])
+                Kc = ka * (n.outer_product(n) + phi * Hn)
+                out += ti.cast(-dFdx + Kc @ w[i], ti.f64)
+        return out
+
+    # ----- linear algebra kernels -------------------------------------------------------
+    @ti.kernel
+    def clear(self, a: ti.template()):
+        for i in range(self.n):
+            a[i] = ti.Vector.zero(self.dtype, 3)
+
+    @ti.kernel
+    def mask(self, a: ti.template()):
+        for i in range(self.n):
+            a[i] = a[i] * (1.0 - self.fixed[i])
+
+    @ti.kernel
+    def dot(self, a: ti.template(), b: ti.template()) -> ti.f64:
+        s = ti.cast(0.0, ti.f64)
+        for i in range(self.n):
+            s += ti.cast(a[i].dot(b[i]), ti.f64)
+        return s
+
+    @ti.kernel
+    def axpy_into(self, out: ti.template(), a: ti.template(), s: ti.f64, b: ti.template()):
+        for i in range(self.n):
+            out[i] = a[i] + ti.cast(s, self.dtype) * b[i]
+
+    @ti.kernel
+    def invert_diagonal(self):
+        for i in range(self.n):
+            for a in ti.static(range(3)):
+                d = ti.abs(self.dinv[i][a])
+                self.dinv[i][a] = (1.0 - self.fixed[i][a]) / d if d > 0 else 0.0
+
+    @ti.kernel
+    def cg_start(self, b: ti.template(), sol: ti.template()):
+        """r = b (masked), sol = 0, z = M^-1 r, p = z, sc[0] = r.z, sc[5] = r.r."""
+        self.sc[0] = 0.0
+        self.sc[5] = 0.0
+        for i in range(self.n):
+            sol[i] = ti.Vector.zero(self.dtype, 3)
+            r = b[i] * (1.0 - self.fixed[i])
+            self.r[i] = r
+            z = self.dinv[i] * r
+            self.z[i] = z
+            self.p[i] = z
+            self.sc[0] += ti.cast(r.dot(z), ti.f64)
+            self.sc[5] += ti.cast(r.dot(r), ti.f64)
+
+    @ti.kernel
+    def cg_update(self, sol: ti.template()):
+        """One PCG update after q = K p; sc[6] = 1 flags non-positive curvature."""
+        self.sc[1] = 0.0
+        for i in range(self.n):
+            self.q[i] = self.q[i] * (1.0 - self.fixed[i])
+            self.sc[1] += ti.cast(self.p[i].dot(self.q[i]), ti.f64)
+        self.sc[6] = 0.0
+        if self.sc[1] <= 0.0:
+            self.sc[6] = 1.0
+        self.sc[2] = self.sc[0] / self.sc[1] if self.sc[1] > 0.0 else 0.0
+        self.sc[4] = 0.0
+        self.sc[5] = 0.0
+        for i in range(self.n):
+            alpha = ti.cast(self.sc[2], self.dtype)
+            sol[i] += alpha * self.p[i]
+            self.r[i] -= alpha * self.q[i]
+            self.z[i] = self.dinv[i] * self.r[i]
+            self.sc[4] += ti.cast(self.r[i].dot(self.z[i]), ti.f64)
+            self.sc[5] += ti.cast(self.r[i].dot(self.r[i]), ti.f64)
+        self.sc[3] = self.sc[4] / self.sc[0] if self.sc[0] > 0.0 else 0.0
+        self.sc[0] = self.sc[4]
+        for i in range(self.n):
+            self.p[i] = self.z[i] + ti.cast(self.sc[3], self.dtype) * self.p[i]
+            self.q[i] = ti.Vector.zero(self.dtype, 3)
+
+    # ----- assembled operators ----------------------------------------------------------
+    def residual(self, x, out) -> None:
+        """out = total force on each free dof (zero at equilibrium)."""
+        self.clear(out)
+        self.internal_force(x, out, self.mu, self.lam)
+        self.contact_force(x, out)
+        self.mask(out)
+
+    def energy(self, x) -> float:
+        return self.elastic_energy(x, self.mu, self.lam) + self.contact_energy(x)
+
+    def build_preconditioner(self, x) -> None:
+        self.clear(self.dinv)
+        self.stiffness_diagonal(x, self.dinv, self.mu, self.lam)
+        self.contact_diagonal(x, self.dinv)
+        self.invert_diagonal()
+
+    def pcg(self, x, b, sol, rtol: float, max_iter: int) -> tuple[int, float]:
+        """Solve K(x) sol = b on the free dofs; returns (iterations, relative residual)."""
+        self.build_preconditioner(x)
+        self.cg_start(b, sol)
+        self.clear(self.q)
+        r0 = np.sqrt(max(self.sc[5], 1e-300))
+        it, rel = 0, 0.0
+        check = 10
+        for it in range(1, max_iter + 1):
+            self.stiffness_product(x, self.p, self.q, self.mu, self.lam)
+            self.contact_stiffness_product(x, self.p, self.q)
+            self.cg_update(sol)
+            if it % check == 0 or it == max_iter:
+                rel = np.sqrt(max(self.sc[5], 0.0)) / r0
+                if rel <= rtol or self.sc[6] > 0:
+                    break
+        self.cg_iterations += it
+        return it, rel
+
+    def solve(self, rtol: float | None = None, max_newton: int = 40,
+              max_cg: int = 5000) -> dict:
+        """Newton iterations from the current state until |r| <= rtol * |f_contact|."""
+        if rtol is None:
+            rtol = 1e-9 if self.dtype == ti.f64 else 2e-4
+        floor = 1e-30
+        history = []
+        for it in range(max_newton):
+            self.residual(self.x, self.r)
+            self.tmp.copy_from(self.r)
+            self.clear(self.dx)
+            rn = np.sqrt(self.dot(self.tmp, self.tmp))
+            self.clear(self.q)
+            self.contact_force(self.x, self.q)
+            scale = max(np.sqrt(self.dot(self.q, self.q)), floor)
+            history.append(rn / scale)
+            if rn <= rtol * scale:
+                return {"newton": it, "residual": rn / scale, "history": history}
+            cg_tol = min(1e-2, max(0.1 * rn / scale, rtol * 0.1))
+            self.pcg(self.x, self.tmp, self.dx, cg_tol, max_cg)
+            e0 = self.energy(self.x)
+            slope = -self.dot(self.tmp, self.dx)
+            step = 1.0
+            for _ in range(30):
+                self.axpy_into(self.x_trial, self.x, step, self.dx)
+                if self.energy(self.x_trial) <= e0 + 1e-4 * step * slope:
+                    break
+                step *= 0.5
+            self.x.copy_from(self.x_trial)
+        raise NotConverged(f"Newton did not converge in {max_newton} iterations "
+                           f"(relative residuals {history[-3:]})")
+
+    # ----- readouts and gradients -------------------------------------------------------
+    def readout(self) -> dict:
+        f = self.indenter_force(self.x)
+        mult = 2 ** len(self.symmetry_planes)
+        Fz = float(f[2]) * mult
+        radius = float(np.sqrt(max(2.5 * f[3] / f[2], 0.0))) if f[2] > 0 else 0.0
+        return {"force": Fz, "force_vector": [float(v) * mult for v in f[:3]],
+                "contact_radius": radius}
+
+    def force_gradients(self, rtol: float | None = None) -> dict:
+        """d(normal force)/d(mu, lam, kn, indenter position) at the current equilibrium."""
+        if rtol is None:
+            rtol = 1e-12 if self.dtype == ti.f64 else 1e-5
+        mult = 2 ** len(self.symmetry_planes)
+        self.normal_force_gradient(self.x, self.tmp)
+        self.pcg(self.x, self.tmp, self.w, rtol, 20000)
+        out = {}
+        for name, (m, lam) in {"mu": (self.one, self.zero), "lam": (self.zero, self.one)}.items():
+            self.clear(self.q)
+            self.internal_force(self.x, self.q, m, lam)
+            self.mask(self.q)
+            out[name] = mult * self.dot(self.w, self.q)
+        self.clear(self.q)
+        self.contact_force(self.x, self.q)
+        self.mask(self.q)
+        F = self.indenter_force(self.x)[2]
+        out["kn"] = mult * (F + self.dot(self.w, self.q)) / self.kn_value
+        out["position"] = [mult * float(v) for v in self.pose_partials(self.x, self.w)]
+        self.clear(self.q)
+        return out
