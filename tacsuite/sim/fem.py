@@ -78,7 +78,8 @@ def critical_timestep(mesh: TetMesh, E: float, nu: float, density: float,
 class GelGeometry:
     """Taichi fields of a tet mesh plus the elastic kernels of both solvers."""
 
-    def __init__(self, mesh: TetMesh, dtype=None, symmetry_planes=(), contact_nodes=None):
+    def __init__(self, mesh: TetMesh, dtype=None, symmetry_planes=(), contact_nodes=None,
+                 fixed_nodes=None):
         ensure_init()
         if not isinstance(mesh, TetMesh):
             raise ValueError(f"mesh must be a TetMesh, got {type(mesh).__name__}")
@@ -105,7 +106,7 @@ class GelGeometry:
         self.node_volume = nv
         self.node_vol.from_numpy(nv.astype(self.npf))
         fixed = np.zeros((self.n, 3))
-        fixed[mesh.bottom_nodes] = 1.0
+        fixed[mesh.bottom_nodes if fixed_nodes is None else fixed_nodes] = 1.0
         tris = mesh.surface_tris
         for axis in symmetry_planes:     # plane x_axis = 0: that displacement is zero
             on = np.abs(mesh.points[:, axis]) < 1e-12 * np.ptp(mesh.points[:, axis])
@@ -184,6 +185,13 @@ class GelGeometry:
                         dF[k, j] = g[j]
                     dP = material.snh_stress_differential(F, dF, mu[None], lam[None])
                     out[t[a]][k] += self.V0[e] * (dP @ g)[k]
+
+    @ti.kernel
+    def tet_stress(self, x: ti.template(), out: ti.template(), mu: ti.template(),
+                   lam: ti.template()):
+        """First Piola stress of every tet (out: 3x3 matrix field of shape (m,))."""
+        for e in range(self.m):
+            out[e] = material.snh_stress(self.deformation_gradient(x, e), mu[None], lam[None])
 
     @ti.kernel
     def elastic_energy(self, x: ti.template(), mu: ti.template(), lam: ti.template()) -> ti.f64:

@@ -30,8 +30,9 @@ class QuasiStaticGel(GelGeometry):
     """Gel with a bonded bottom pressed by one indenter (pose 0 of `indenter.pos`)."""
 
     def __init__(self, mesh, E: float, nu: float, kn: float, indenter, dtype=None,
-                 symmetry_planes=()):
-        super().__init__(mesh, dtype=dtype, symmetry_planes=symmetry_planes)
+                 symmetry_planes=(), fixed_nodes=None):
+        super().__init__(mesh, dtype=dtype, symmetry_planes=symmetry_planes,
+                         fixed_nodes=fixed_nodes)
         if indenter.dtype != self.dtype:
             raise ValueError("the indenter must use the simulator's dtype")
         self.indenter = indenter
