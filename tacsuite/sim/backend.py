@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 import threading
+import warnings
 
 ARCHS = ("cpu", "cuda", "vulkan")
 _lock = threading.Lock()
@@ -58,7 +59,12 @@ def ensure_init(arch: str | None = None, **ti_kwargs) -> str:
 def import_taichi():
     """Import Taichi without its version banner on stdout."""
     os.environ.setdefault("ENABLE_TAICHI_HEADER_PRINT", "False")
-    import taichi as ti
+    # Taichi 1.7 calls locale.getdefaultlocale() while importing, deprecated since Python
+    # 3.11; the suite treats warnings as errors in tests, so silence exactly that one.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*getdefaultlocale.*",
+                                category=DeprecationWarning)
+        import taichi as ti
 
     return ti
 
