@@ -62,6 +62,8 @@ class ExplicitGel(GelGeometry):
         self.sensor = V(self.horizon + 1)
         self.ind_force = V(self.horizon)
         self.params = {name: ti.field(f, shape=(), needs_grad=rg) for name in PARAMS}
+        for name, fld in self.params.items():     # kernels read them as self.p_<name>
+            setattr(self, f"p_{name}", fld)
         self.dt = ti.field(f, shape=())
         self.gravity = ti.Vector.field(3, f, shape=())
         self.gravity[None] = [float(g) for g in gravity]
@@ -101,19 +103,19 @@ class ExplicitGel(GelGeometry):
         self.dt_critical = crit
         self.values = vals
         p = self.params
-        p["mu"][None], p["lam"][None] = mu_s, lam_s
-        p["rho"][None] = vals["density"]
+        self.p_mu[None], self.p_lam[None] = mu_s, lam_s
+        self.p_rho[None] = vals["density"]
         for k in ("alpha", "beta", "kn", "kd", "kt"):
             p[k][None] = vals[k]
-        p["fric"][None] = vals["mu"]
+        self.p_fric[None] = vals["mu"]
         self.dt[None] = vals["dt"]
 
     # ----- physics kernels (one substep = elastic, contact, integrate) -------------------
     @ti.kernel
     def elastic_forces(self, t: ti.i32):
         for e in range(self.m):
-            mu, lam = self.params["mu"][None], self.params["lam"][None]
-            beta = self.params["beta"][None]
+            mu, lam = self.p_mu[None], self.p_lam[None]
+            beta = self.p_beta[None]
             tt = self.tets[e]
             x0, v0 = self.x[t, tt[0]], self.v[t, tt[0]]
             Ds = ti.Matrix.cols([self.x[t, tt[1]] - x0, self.x[t, tt[2]] - x0,
@@ -131,7 +133,6 @@ class ExplicitGel(GelGeometry):
 
     @ti.kernel
     def contact_forces(self, t: ti.i32, g: ti.i32):
-        p = self.params
         for k in range(self.k):
             i = self.cidx[k]
             c = self.indenter.pos[g]
@@ -139,8 +140,8 @@ class ExplicitGel(GelGeometry):
             phi, n = self.indenter.sdf(self.x[t, i], g)
             f, a, s = penalty_friction(phi, n, self.x[t, i] - c, self.v[t, i] - vc,
                                        self.anchor[t, k], self.stuck[t, k], self.carea[k],
-                                       p["kn"][None], p["kd"][None], p["kt"][None],
-                                       p["fric"][None])
+                                       self.p_kn[None], self.p_kd[None], self.p_kt[None],
+                                       self.p_fric[None])
             self.f[t, i] += f
             self.ind_force[g] += -f
             self.anchor[t + 1, k] = a
@@ -150,9 +151,9 @@ class ExplicitGel(GelGeometry):
     def integrate(self, t: ti.i32, g: ti.i32):
         dt = self.dt[None]
         for i in range(self.n):
-            m = self.params["rho"][None] * self.node_vol[i]
+            m = self.p_rho[None] * self.node_vol[i]
             vf = (self.v[t, i] + dt * (self.f[t, i] / m + self.gravity[None])
-                  - dt * self.params["alpha"][None] * self.v[t, i])
+                  - dt * self.p_alpha[None] * self.v[t, i])
             xf = self.x[t, i] + dt * vf
             fx = self.fixed[i]
             vb = (self.sensor[g + 1] - self.sensor[g]) / dt
@@ -228,7 +229,7 @@ class ExplicitGel(GelGeometry):
         """(kinetic, elastic) energy at slot t."""
         out = ti.Vector.zero(ti.f64, 2)
         for i in range(self.n):
-            m = self.params["rho"][None] * self.node_vol[i]
+            m = self.p_rho[None] * self.node_vol[i]
             out[0] += ti.cast(0.5 * m * self.v[t, i].dot(self.v[t, i]), ti.f64)
         for e in range(self.m):
             tt = self.tets[e]
@@ -237,7 +238,7 @@ class ExplicitGel(GelGeometry):
                                  self.x[t, tt[3]] - x0])
             F = Ds @ self.Bm[e]
             out[1] += ti.cast(self.V0[e] * material.snh_energy(
-                F, self.params["mu"][None], self.params["lam"][None]), ti.f64)
+                F, self.p_mu[None], self.p_lam[None]), ti.f64)
         return out
 
     # ----- public API -------------------------------------------------------------------

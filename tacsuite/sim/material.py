@@ -98,4 +98,4 @@ def snh_energy(F, mu, lam):
     s = lam * (J - 1.0) - 0.75 * mu
     s0 = -0.75 * mu
     return (0.5 * mu * (ic - 3.0) + (s * s - s0 * s0) / (2.0 * lam)
-            - 0.5 * mu * (ti.log(ic + 1.0) - ti.log(4.0)))
+            - 0.5 * mu * ti.log((ic + 1.0) / 4.0))

@@ -262,7 +262,9 @@ class QuasiStaticGel(GelGeometry):
             self.tmp.copy_from(self.r)
             self.clear(self.dx)
             rn = np.sqrt(self.dot(self.tmp, self.tmp))
+            # Load scale: the unmasked force, i.e. contact loads plus support reactions.
             self.clear(self.q)
+            self.internal_force(self.x, self.q, self.mu, self.lam)
             self.contact_force(self.x, self.q)
             scale = max(np.sqrt(self.dot(self.q, self.q)), floor)
             history.append(rn / scale)
