@@ -149,8 +149,8 @@ class ExplicitGel(GelGeometry):
 
     @ti.kernel
     def integrate(self, t: ti.i32, g: ti.i32):
-        dt = self.dt[None]
         for i in range(self.n):
+            dt = self.dt[None]
             m = self.p_rho[None] * self.node_vol[i]
             vf = (self.v[t, i] + dt * (self.f[t, i] / m + self.gravity[None])
                   - dt * self.p_alpha[None] * self.v[t, i])
