@@ -101,7 +101,7 @@ def test_rollout_gradients_match_central_differences(rollout_sim):
         Lm = run({name: base_vals[name] - eps})[1]
         run({name: base_vals[name]})
         checks.append((name, g[name], (Lp - Lm) / (2 * eps)))
-    for label, key, arr, idx in (("indenter z at step 10", "indenter", poses, (10, 2)),
+    for label, key, arr, idx in (("indenter z at step 20", "indenter", poses, (20, 2)),
                                  ("indenter x at step 50", "indenter", poses, (50, 0)),
                                  ("sensor y at step 30", "sensor", sensor, (30, 1))):
         eps = 1e-9
@@ -120,5 +120,5 @@ def test_rollout_gradients_match_central_differences(rollout_sim):
         checks.append((label, g[key][top, 2],
                        (run(**{kw: a_p})[1] - run(**{kw: a_m})[1]) / (2 * eps)))
     bad = [(n, a, b) for n, a, b in checks if not abs(a - b) <= 1e-3 * abs(b) + 1e-12 * abs(L0)]
-    assert not bad, bad
-    assert all(abs(b) > 0 for _, _, b in checks), checks
+    assert not bad, [f"{n}: {a:.6e} vs FD {b:.6e}" for n, a, b in bad]
+    assert all(abs(b) > 0 for _, _, b in checks), [n for n, _, b in checks if b == 0]
