@@ -254,7 +254,7 @@ class QuasiStaticGel(GelGeometry):
               max_cg: int = 5000) -> dict:
         """Newton iterations from the current state until |r| <= rtol * |f_contact|."""
         if rtol is None:
-            rtol = 1e-9 if self.dtype == ti.f64 else 2e-4
+            rtol = 1e-9 if self.dtype == ti.f64 else 1e-4
         floor = 1e-30
         history = []
         for it in range(max_newton):
@@ -269,6 +269,10 @@ class QuasiStaticGel(GelGeometry):
             scale = max(np.sqrt(self.dot(self.q, self.q)), floor)
             history.append(rn / scale)
             if rn <= rtol * scale:
+                return {"newton": it, "residual": rn / scale, "history": history}
+            # Round-off floor: within 100x of the target and no longer improving.
+            if (len(history) > 3 and history[-1] < 100 * rtol
+                    and history[-1] > 0.5 * min(history[-4:-1])):
                 return {"newton": it, "residual": rn / scale, "history": history}
             cg_tol = min(1e-2, max(0.1 * rn / scale, rtol * 0.1))
             self.pcg(self.x, self.tmp, self.dx, cg_tol, max_cg)
