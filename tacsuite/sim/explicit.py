@@ -346,19 +346,21 @@ class ExplicitGel(GelGeometry):
                 self._anchor_grad(length, carry[2], 1)
             for g in range(g0 + 1, g0 + length + 1):
                 if g in dx or g in dv:
-                    self._slot_grad(g - g0, np.asarray(dx.get(g, zero), np.float64),
-                                    np.asarray(dv.get(g, zero), np.float64), 1)
+                    self._slot_grad(g - g0, np.asarray(dx.get(g, zero), self.npf),
+                                    np.asarray(dv.get(g, zero), self.npf), 1)
             for t in reversed(range(length)):
                 g = g0 + t
                 self.integrate.grad(t, g)
                 self.contact_forces.grad(t, g)
                 self.elastic_forces.grad(t)
-            cx, cv, ca = np.empty((self.n, 3)), np.empty((self.n, 3)), np.empty((self.k, 3))
+            cx, cv = np.empty((self.n, 3), self.npf), np.empty((self.n, 3), self.npf)
+            ca = np.empty((self.k, 3), self.npf)
             self._slot_grad(0, cx, cv, 0)
             self._anchor_grad(0, ca, 0)
             carry = (cx, cv, ca)
         # Initial anchors are unused (no node starts stuck), so only x0, v0 get gradients.
-        gx, gv = carry[0] + dx.get(0, zero), carry[1] + dv.get(0, zero)
+        gx = carry[0].astype(np.float64) + dx.get(0, zero)
+        gv = carry[1].astype(np.float64) + dv.get(0, zero)
         pg = {k: float(p.grad[None]) for k, p in self.params.items()}
         (dmu_dE, dmu_dnu), (dlam_dE, dlam_dnu) = material.snh_params_jacobian(
             self.values["E"], self.values["nu"])
