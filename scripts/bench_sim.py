@@ -201,7 +201,6 @@ def explicit_figures(cells, steps, quick):
     bw = bandwidth_gbs()
     bound = bytes_sub / (bw * 1e9)
     n_tris = len(tris)
-    del gel, ref
     return {"tets": int(mesh.n_tets), "nodes": int(mesh.n_nodes), "indenter_triangles": n_tris,
             "substep_ours_ms": t_ours * 1e3, "substep_allpairs_ms": t_ref * 1e3,
             "speedup_vs_allpairs": t_ref / t_ours, "elastic_kernel_ms": t_el * 1e3,
