@@ -64,6 +64,13 @@ class ExplicitGel(GelGeometry):
         self.params = {name: ti.field(f, shape=(), needs_grad=rg) for name in PARAMS}
         for name, fld in self.params.items():     # kernels read them as self.p_<name>
             setattr(self, f"p_{name}", fld)
+        # Per-element copies: the reverse pass then accumulates parameter adjoints without
+        # every thread contending for one address; one reduction at the end sums them.
+        self.e_mu, self.e_lam, self.e_beta = (ti.field(f, shape=self.m, needs_grad=rg)
+                                              for _ in range(3))
+        self.n_rho, self.n_alpha = (ti.field(f, shape=self.n, needs_grad=rg) for _ in range(2))
+        self.c_kn, self.c_kd, self.c_kt, self.c_fric = (ti.field(f, shape=self.k, needs_grad=rg)
+                                                        for _ in range(4))
         self.dt = ti.field(f, shape=())
         self.gravity = ti.Vector.field(3, f, shape=())
         self.gravity[None] = [float(g) for g in gravity]
@@ -109,13 +116,28 @@ class ExplicitGel(GelGeometry):
             p[k][None] = vals[k]
         self.p_fric[None] = vals["mu"]
         self.dt[None] = vals["dt"]
+        self.broadcast_params()
+
+    @ti.kernel
+    def broadcast_params(self):
+        for e in range(self.m):
+            self.e_mu[e] = self.p_mu[None]
+            self.e_lam[e] = self.p_lam[None]
+            self.e_beta[e] = self.p_beta[None]
+        for i in range(self.n):
+            self.n_rho[i] = self.p_rho[None]
+            self.n_alpha[i] = self.p_alpha[None]
+        for k in range(self.k):
+            self.c_kn[k] = self.p_kn[None]
+            self.c_kd[k] = self.p_kd[None]
+            self.c_kt[k] = self.p_kt[None]
+            self.c_fric[k] = self.p_fric[None]
 
     # ----- physics kernels (one substep = elastic, contact, integrate) -------------------
     @ti.kernel
     def elastic_forces(self, t: ti.i32):
         for e in range(self.m):
-            mu, lam = self.p_mu[None], self.p_lam[None]
-            beta = self.p_beta[None]
+            mu, lam, beta = self.e_mu[e], self.e_lam[e], self.e_beta[e]
             tt = self.tets[e]
             x0, v0 = self.x[t, tt[0]], self.v[t, tt[0]]
             Ds = ti.Matrix.cols([self.x[t, tt[1]] - x0, self.x[t, tt[2]] - x0,
@@ -140,8 +162,8 @@ class ExplicitGel(GelGeometry):
             phi, n = self.indenter.sdf(self.x[t, i], g)
             f, a, s = penalty_friction(phi, n, self.x[t, i] - c, self.v[t, i] - vc,
                                        self.anchor[t, k], self.stuck[t, k], self.carea[k],
-                                       self.p_kn[None], self.p_kd[None], self.p_kt[None],
-                                       self.p_fric[None])
+                                       self.c_kn[k], self.c_kd[k], self.c_kt[k],
+                                       self.c_fric[k])
             self.f[t, i] += f
             self.ind_force[g] += -f
             self.anchor[t + 1, k] = a
@@ -151,9 +173,9 @@ class ExplicitGel(GelGeometry):
     def integrate(self, t: ti.i32, g: ti.i32):
         for i in range(self.n):
             dt = self.dt[None]
-            m = self.p_rho[None] * self.node_vol[i]
+            m = self.n_rho[i] * self.node_vol[i]
             vf = (self.v[t, i] + dt * (self.f[t, i] / m + self.gravity[None])
-                  - dt * self.p_alpha[None] * self.v[t, i])
+                  - dt * self.n_alpha[i] * self.v[t, i])
             xf = self.x[t, i] + dt * vf
             fx = self.fixed[i]
             vb = (self.sensor[g + 1] - self.sensor[g]) / dt
@@ -249,7 +271,7 @@ class ExplicitGel(GelGeometry):
         if x0.shape != (self.n, 3) or v0.shape != (self.n, 3):
             raise ValueError(f"x0 and v0 must have shape ({self.n}, 3)")
         self.x0, self.v0 = x0.copy(), v0.copy()
-        self._set_slot(0, x0, v0)
+        self._set_slot(0, x0.astype(self.npf), v0.astype(self.npf))
         self.ind_force.fill(0)
         self.steps_done = 0
 
@@ -288,7 +310,7 @@ class ExplicitGel(GelGeometry):
             raise ValueError(f"steps must lie in [1, {self.horizon}], got {steps}")
         record = set(int(r) for r in record)
         out = {"x": {}, "v": {}}
-        self._set_slot(0, self.x0, self.v0)
+        self._set_slot(0, self.x0.astype(self.npf), self.v0.astype(self.npf))
         if 0 in record:
             out["x"][0], out["v"][0] = self.x0.copy(), self.v0.copy()
         self.ind_force.fill(0)
@@ -322,6 +344,10 @@ class ExplicitGel(GelGeometry):
                 raise ValueError(f"{name} has steps {bad} outside the rollout [0, {T}]")
         for p in self.params.values():
             p.grad.fill(0)
+        per_element = (self.e_mu, self.e_lam, self.e_beta, self.n_rho, self.n_alpha,
+                       self.c_kn, self.c_kd, self.c_kt, self.c_fric)
+        for fld in per_element:
+            fld.grad.fill(0)
         self.sensor.grad.fill(0)
         self.indenter.pos.grad.fill(0)
         self.ind_force.grad.fill(0)
@@ -358,6 +384,7 @@ class ExplicitGel(GelGeometry):
             self._slot_grad(0, cx, cv, 0)
             self._anchor_grad(0, ca, 0)
             carry = (cx, cv, ca)
+        self.broadcast_params.grad()
         # Initial anchors are unused (no node starts stuck), so only x0, v0 get gradients.
         gx = carry[0].astype(np.float64) + dx.get(0, zero)
         gv = carry[1].astype(np.float64) + dv.get(0, zero)
