@@ -54,6 +54,9 @@ class ExplicitGel(GelGeometry):
         self.horizon, self.S = int(horizon), int(min(segment, horizon))
         self.n_seg = math.ceil(self.horizon / self.S)
         self.requires_grad = bool(requires_grad)
+        # Stiffness-proportional damping doubles the elastic kernel (and its reverse), so it
+        # is compiled in only when the simulator is created with beta > 0.
+        self.use_beta = float(beta) > 0
         f, S, rg = self.dtype, self.S, self.requires_grad
         V = lambda shape: ti.Vector.field(3, f, shape=shape, needs_grad=rg)  # noqa: E731
         self.x, self.v, self.f = V((S + 1, self.n)), V((S + 1, self.n)), V((S + 1, self.n))
@@ -99,6 +102,9 @@ class ExplicitGel(GelGeometry):
         for k in ("alpha", "beta", "kn", "kd", "kt", "mu"):
             if not vals[k] >= 0:
                 raise ValueError(f"{k} must be non-negative, got {vals[k]!r}")
+        if vals["beta"] > 0 and not self.use_beta:
+            raise ValueError("beta > 0 needs a simulator created with beta > 0 (the "
+                             "stiffness-damping term is compiled in only then)")
         mu_s, lam_s = material.snh_params(vals["E"], vals["nu"])
         stiff = np.zeros(self.n)
         stiff[self.contact_nodes] = max(vals["kn"], vals["kt"]) * self.contact_area
@@ -146,8 +152,9 @@ class ExplicitGel(GelGeometry):
                                  self.v[t, tt[3]] - v0])
             B = self.Bm[e]
             F = Ds @ B
-            P = material.snh_stress(F, mu, lam) + beta * material.snh_stress_differential(
-                F, dV @ B, mu, lam)
+            P = material.snh_stress(F, mu, lam)
+            if ti.static(self.use_beta):
+                P += beta * material.snh_stress_differential(F, dV @ B, mu, lam)
             H = -self.V0[e] * P @ B.transpose()
             for k in ti.static(range(3)):
                 self.f[t, tt[k + 1]] += H[:, k]
