@@ -161,6 +161,36 @@ class ExplicitGel(GelGeometry):
             self.f[t, tt[0]] += -(H[:, 0] + H[:, 1] + H[:, 2])
 
     @ti.kernel
+    def elastic_forces_adjoint(self, t: ti.i32):
+        """Hand-written reverse of `elastic_forces` without stiffness damping.
+
+        With f = f_el(x) the adjoints are x_bar += (df/dx)^T f_bar = -K f_bar (K is the
+        symmetric Hessian of the energy, applied by the tangent-stiffness formula) and
+        mu_bar += f_bar . df/dmu, lam_bar likewise (P is linear in mu and lam).
+        """
+        for e in range(self.m):
+            tt = self.tets[e]
+            x0, b0 = self.x[t, tt[0]], self.f.grad[t, tt[0]]
+            Ds = ti.Matrix.cols([self.x[t, tt[1]] - x0, self.x[t, tt[2]] - x0,
+                                 self.x[t, tt[3]] - x0])
+            dDs = ti.Matrix.cols([self.f.grad[t, tt[1]] - b0, self.f.grad[t, tt[2]] - b0,
+                                  self.f.grad[t, tt[3]] - b0])
+            B = self.Bm[e]
+            F = Ds @ B
+            M = dDs @ B
+            dP = material.snh_stress_differential(F, M, self.e_mu[e], self.e_lam[e])
+            H = -self.V0[e] * dP @ B.transpose()
+            for k in ti.static(range(3)):
+                self.x.grad[t, tt[k + 1]] += H[:, k]
+            self.x.grad[t, tt[0]] += -(H[:, 0] + H[:, 1] + H[:, 2])
+            ic = (F * F).sum()
+            cof = material.cofactor(F)
+            P_mu = (1.0 - 1.0 / (ic + 1.0)) * F - 0.75 * cof
+            P_lam = (F.determinant() - 1.0) * cof
+            self.e_mu.grad[e] += -self.V0[e] * (P_mu * M).sum()
+            self.e_lam.grad[e] += -self.V0[e] * (P_lam * M).sum()
+
+    @ti.kernel
     def contact_forces(self, t: ti.i32, g: ti.i32):
         for k in range(self.k):
             i = self.cidx[k]
@@ -385,7 +415,10 @@ class ExplicitGel(GelGeometry):
                 g = g0 + t
                 self.integrate.grad(t, g)
                 self.contact_forces.grad(t, g)
-                self.elastic_forces.grad(t)
+                if self.use_beta:
+                    self.elastic_forces.grad(t)
+                else:
+                    self.elastic_forces_adjoint(t)
             cx, cv = np.empty((self.n, 3), self.npf), np.empty((self.n, 3), self.npf)
             ca = np.empty((self.k, 3), self.npf)
             self._slot_grad(0, cx, cv, 0)
