@@ -367,6 +367,15 @@ class ExplicitGel(GelGeometry):
         self._get_slot(self.last_length, xs, vs)
         return xs, vs
 
+    def reverse_substep(self, t: int, g: int) -> None:
+        """Adjoint of substep g (slot t): the three kernels in reverse order."""
+        self.integrate.grad(t, g)
+        self.contact_forces.grad(t, g)
+        if self.use_beta:
+            self.elastic_forces.grad(t)
+        else:
+            self.elastic_forces_adjoint(t)
+
     def backward(self, dx=None, dv=None, dforce=None) -> dict:
         """Gradient of a loss L given dL/dx_g, dL/dv_g ({step: (n,3)}) and dL/dforce (T,3)."""
         if not self.requires_grad:
@@ -412,13 +421,7 @@ class ExplicitGel(GelGeometry):
                     self._slot_grad(g - g0, np.asarray(dx.get(g, zero), self.npf),
                                     np.asarray(dv.get(g, zero), self.npf), 1)
             for t in reversed(range(length)):
-                g = g0 + t
-                self.integrate.grad(t, g)
-                self.contact_forces.grad(t, g)
-                if self.use_beta:
-                    self.elastic_forces.grad(t)
-                else:
-                    self.elastic_forces_adjoint(t)
+                self.reverse_substep(t, g0 + t)
             cx, cv = np.empty((self.n, 3), self.npf), np.empty((self.n, 3), self.npf)
             ca = np.empty((self.k, 3), self.npf)
             self._slot_grad(0, cx, cv, 0)
