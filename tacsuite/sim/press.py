@@ -134,8 +134,15 @@ def press(indenter: str = "sphere", radius: float = 5e-3, depth: float = 2e-4,
     lift = radius
     depths = [depth * (k + 1) / steps for k in range(steps)]
     forces, radii, newton = [], [], []
+    prev = 0.0
     for d in depths:
         ind.set_pose([0.0, 0.0, H + lift - d])
+        # Predictor: scale the last displacement field to the new depth, then put the
+        # nodes that now penetrate onto the indenter; Newton starts near the answer.
+        if prev > 0:
+            solver.scale_displacement(d / prev)
+        solver.project_contact()
+        prev = d
         info = solver.solve()
         newton.append(info["newton"])
         out = solver.readout()

@@ -74,6 +74,20 @@ class QuasiStaticGel(GelGeometry):
                 out[i] += -self.kn[None] * self.carea[k] * phi * n
 
     @ti.kernel
+    def project_contact(self):
+        """Move penetrating free contact nodes onto the indenter surface (a predictor)."""
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(self.x[i], 0)
+            if phi < 0:
+                self.x[i] -= phi * n * (1.0 - self.fixed[i])
+
+    @ti.kernel
+    def scale_displacement(self, s: ti.f64):
+        for i in range(self.n):
+            self.x[i] = self.X[i] + ti.cast(s, self.dtype) * (self.x[i] - self.X[i])
+
+    @ti.kernel
     def contact_stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
