@@ -4,8 +4,8 @@
 where indenters press) with element size `h_contact` within `contact_radius` of the top
 centre, growing to `h` over one further `contact_radius`; `dome_pad` meshes a fingertip:
 a spherical cap on a cylindrical base, graded finer around the apex. Both check quality
-(`mesh.check_quality`) and cache the result: key = hash of the parameters and
-`MESHER_VERSION`, folder `$TACSUITE_CACHE/meshes` (default `~/.cache/tacsuite/meshes`).
+(`mesh.check_quality`) and cache the result: key = hash of the parameters,
+`MESHER_VERSION` and the gmsh version, folder `$TACSUITE_CACHE/meshes` (default `~/.cache/tacsuite/meshes`).
 
 gmsh comes with the `mesh` extra (`pip install tacsuite[mesh]`). Without it these
 functions raise ImportError; only `box_pad(..., fallback=True)` falls back to
@@ -46,8 +46,13 @@ def import_gmsh():
 
 
 def cache_key(kind: str, params: dict) -> str:
-    blob = json.dumps({"kind": kind, "params": params, "mesher": MESHER_VERSION},
-                      sort_keys=True)
+    """Hash of the parameters, this module's recipe version and gmsh's version."""
+    try:
+        gmsh_version = import_gmsh().__version__
+    except ImportError:
+        gmsh_version = None
+    blob = json.dumps({"kind": kind, "params": params, "mesher": MESHER_VERSION,
+                       "gmsh": gmsh_version}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
