@@ -5,7 +5,8 @@ where indenters press) with element size `h_contact` within `contact_radius` of 
 centre, growing to `h` over one further `contact_radius`; `dome_pad` meshes a fingertip:
 a spherical cap on a cylindrical base, graded finer around the apex. Both check quality
 (`mesh.check_quality`) and cache the result: key = hash of the parameters,
-`MESHER_VERSION` and the gmsh version, folder `$TACSUITE_CACHE/meshes` (default `~/.cache/tacsuite/meshes`).
+`MESHER_VERSION` and the gmsh version; folder `$TACSUITE_CACHE/meshes` (default
+`~/.cache/tacsuite/meshes`).
 
 gmsh comes with the `mesh` extra (`pip install tacsuite[mesh]`). Without it these
 functions raise ImportError; only `box_pad(..., fallback=True)` falls back to

@@ -11,7 +11,9 @@ out of the surface: the direction of the distance gradient.
 
 The structure is rebuilt by one kernel launch per step (`rebuild`) from the current node
 positions, which the hash can read straight from the simulator's own field. Kernels call
-`closest(p)` (a @ti.func); `query(points)` does the same from numpy.
+`closest(p)` (a @ti.func); `query(points)` does the same from numpy. `closest` is for
+detection (its search loop is not differentiated); `face_distance(p, t)` gives the smooth
+plane distance to the triangle it found, for differentiable contact forces.
 `closest_points_bruteforce` is the all-pairs numpy reference; `query_allpairs` is the
 all-pairs Taichi kernel used as the speed baseline.
 """
@@ -306,6 +308,26 @@ class SurfaceHash:
                 best_feat)
         dist, normal = self._finish(p, best_d2, best_t, best_bary, best_feat)
         return best_t, dist, normal, best_bary
+
+    @ti.func
+    def face_distance(self, p, t):
+        """(signed distance to triangle t's plane, its unit normal, barycentrics of p's
+        projection) at the current positions.
+
+        Smooth in p and in the node positions (no branches on geometry), so Taichi's
+        autodiff can carry contact gradients through it once `closest` has picked t.
+        """
+        a = self.x[self.tris[t][0]]
+        b = self.x[self.tris[t][1]]
+        c = self.x[self.tris[t][2]]
+        n2 = (b - a).cross(c - a)
+        area2 = n2.norm_sqr()
+        n = n2 / ti.sqrt(area2)
+        d = n.dot(p - a)
+        q = p - d * n
+        wb = (q - a).cross(c - a).dot(n2) / area2
+        wc = (b - a).cross(q - a).dot(n2) / area2
+        return d, n, ti.Vector([1.0 - wb - wc, wb, wc])
 
     @ti.kernel
     def _query_kernel(self, pts: ti.template(), n: ti.i32, dist: ti.template(),
