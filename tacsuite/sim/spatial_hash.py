@@ -186,6 +186,17 @@ class SurfaceHash:
             (ti.cast(c[2], ti.u32) * ti.u32(_HASH_PRIMES[2]))
         return ti.cast(h & ti.u32(self.table_size - 1), ti.i32)
 
+    @ti.func
+    def _reaches(self, t, cell):
+        """Whether triangle t's bounding sphere grown by the cutoff meets the cell: the
+        bounding box alone would also fill the box corners, about twice the cells."""
+        s = self.sphere[t]
+        size = 1.0 / self.consts[1]
+        lo = ti.cast(cell, self.dtype) * size
+        gap = ti.max(lo - s.xyz, 0.0) + ti.max(s.xyz - (lo + size), 0.0)
+        reach = s.w + self.consts[0] + 1e-4 * size  # slack for floor() rounding
+        return gap.norm_sqr() <= reach * reach
+
     @ti.kernel
     def _rebuild_kernel(self) -> ti.i32:
         for i in self.cell_count:
@@ -203,8 +214,10 @@ class SurfaceHash:
                 fn = n / ln
             self.fn[t] = fn
             centre = (a + b + c) / 3.0
+            # Radius padded by 1e-5 (relative) so f32 rounding never cuts a corner off.
             self.sphere[t] = ti.Vector([centre[0], centre[1], centre[2], ti.sqrt(ti.max(
-                (a - centre).norm_sqr(), (b - centre).norm_sqr(), (c - centre).norm_sqr()))])
+                (a - centre).norm_sqr(), (b - centre).norm_sqr(), (c - centre).norm_sqr()))
+                * (1.0 + 1e-5)])
             corners = [a, b, c]
             for k in ti.static(range(3)):
                 e1 = corners[(k + 1) % 3] - corners[k]
@@ -217,7 +230,8 @@ class SurfaceHash:
             hi = self._cell(ti.max(a, b, c) + self.consts[0])
             for i, j, k in ti.ndrange((lo[0], hi[0] + 1), (lo[1], hi[1] + 1),
                                       (lo[2], hi[2] + 1)):
-                ti.atomic_add(self.cell_count[self._hash(ti.Vector([i, j, k]))], 1)
+                if self._reaches(t, ti.Vector([i, j, k])):
+                    ti.atomic_add(self.cell_count[self._hash(ti.Vector([i, j, k]))], 1)
         ti.loop_config(serialize=True)
         for i in range(self.table_size):
             if i == 0:
@@ -232,10 +246,11 @@ class SurfaceHash:
             hi = self._cell(ti.max(a, b, c) + self.consts[0])
             for i, j, k in ti.ndrange((lo[0], hi[0] + 1), (lo[1], hi[1] + 1),
                                       (lo[2], hi[2] + 1)):
-                slot = ti.atomic_add(self.cell_fill[self._hash(ti.Vector([i, j, k]))], 1)
-                if slot < self.capacity:
-                    self.entries[slot] = t
-                    self.entry_sphere[slot] = self.sphere[t]
+                if self._reaches(t, ti.Vector([i, j, k])):
+                    slot = ti.atomic_add(self.cell_fill[self._hash(ti.Vector([i, j, k]))], 1)
+                    if slot < self.capacity:
+                        self.entries[slot] = t
+                        self.entry_sphere[slot] = self.sphere[t]
         return self.cell_start[self.table_size]
 
     # --- queries ----------------------------------------------------------------------
