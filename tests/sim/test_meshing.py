@@ -87,6 +87,11 @@ def test_dome_pad_volume_and_shape():
     r_bottom = np.linalg.norm(m.points[m.bottom_nodes, :2], axis=1)
     assert r_bottom.max() == pytest.approx(np.sqrt(a2), rel=1e-6)
     check_quality(m)
+    # Graded: surface edges near the apex are finer than those far from it.
+    t, p = m.surface_tris, m.points
+    edge = np.linalg.norm(p[t[:, 0]] - p[t[:, 1]], axis=1)
+    gap = np.linalg.norm(p[t].mean(1) - [0, 0, b + c], axis=1)
+    assert edge[gap < 1.5e-3].mean() < 8e-4 < 1.2e-3 < edge[gap > 6e-3].mean()
 
 
 def test_quality_figures_and_rejection_of_slivers():
