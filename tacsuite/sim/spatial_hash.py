@@ -255,10 +255,11 @@ class SurfaceHash:
 
     # --- queries ----------------------------------------------------------------------
     @ti.func
-    def _candidate(self, p, t, sphere, best_d2, best_t, best_bary, best_feat):
-        # Bounding-sphere test first: it rejects most candidates for one vector read.
-        lower = (p - sphere.xyz).norm() - sphere.w
-        if lower <= 0 or lower * lower <= best_d2:
+    def _candidate(self, p, t, sphere, best_d2, best_d, best_t, best_bary, best_feat):
+        # Bounding-sphere test first (|p - centre| <= best + radius, no square root): it
+        # rejects most candidates for one contiguous vector read.
+        reach = best_d + sphere.w
+        if (p - sphere.xyz).norm_sqr() <= reach * reach:
             a = self.x[self.tris[t][0]]
             b = self.x[self.tris[t][1]]
             c = self.x[self.tris[t][2]]
@@ -268,8 +269,8 @@ class SurfaceHash:
             # Ties (a point equidistant from two triangles) go to the lower id:
             # deterministic whatever order the atomics filled the bucket in.
             if d2 < best_d2 or (d2 == best_d2 and (best_t < 0 or t < best_t)):
-                best_d2, best_t, best_bary, best_feat = d2, t, bary, feat
-        return best_d2, best_t, best_bary, best_feat
+                best_d2, best_d, best_t, best_bary, best_feat = d2, ti.sqrt(d2), t, bary, feat
+        return best_d2, best_d, best_t, best_bary, best_feat
 
     @ti.func
     def _finish(self, p, best_d2, best_t, best_bary, best_feat):
@@ -314,12 +315,13 @@ class SurfaceHash:
         best_d2 = self.consts[0] * self.consts[0]
         for k in range(start, end):
             best_d2 = ti.min(best_d2, (p - self.entry_sphere[k].xyz).norm_sqr() * _WIDEN)
+        best_d = ti.sqrt(best_d2)
         best_t = -1
         best_bary = ti.Vector.zero(self.dtype, 3)
         best_feat = 0
         for k in range(start, end):
-            best_d2, best_t, best_bary, best_feat = self._candidate(
-                p, self.entries[k], self.entry_sphere[k], best_d2, best_t, best_bary,
+            best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                p, self.entries[k], self.entry_sphere[k], best_d2, best_d, best_t, best_bary,
                 best_feat)
         dist, normal = self._finish(p, best_d2, best_t, best_bary, best_feat)
         return best_t, dist, normal, best_bary
@@ -357,12 +359,13 @@ class SurfaceHash:
         for i in range(n):
             p = pts[i]
             best_d2 = self.consts[0] * self.consts[0]
+            best_d = self.consts[0]
             best_t = -1
             best_bary = ti.Vector.zero(self.dtype, 3)
             best_feat = 0
             for t in range(self.n_tris):
-                best_d2, best_t, best_bary, best_feat = self._candidate(
-                    p, t, self.sphere[t], best_d2, best_t, best_bary, best_feat)
+                best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                    p, t, self.sphere[t], best_d2, best_d, best_t, best_bary, best_feat)
             d, nn = self._finish(p, best_d2, best_t, best_bary, best_feat)
             tri[i], dist[i], normal[i], bary[i] = best_t, d, nn, best_bary
 
