@@ -208,6 +208,20 @@ def random_instance(k: int, tau_max: int, horizon: int, rng: np.random.Generator
                                    name=f"random{'-monotone' if monotone else ''}")
 
 
+def random_steep_instance(k: int, tau_max: int, horizon: int,
+                          rng: np.random.Generator | int = 0) -> LSDInstance:
+    """A random monotone instance where resting matters: rested[m-1] = top (m/M)^p with
+    top ~ U(0.4, 1), p ~ U(2, 4), and satiated payoffs below the smallest rested one.
+    Playing arms at random or greedily loses most of the reward here."""
+    _int(k, "k", 1)
+    M = _int(tau_max, "tau_max", 1)
+    rng = np.random.default_rng(rng)
+    m = np.arange(1, M + 1)
+    res = rng.uniform(0.4, 1.0, (k, 1)) * (m / M) ** rng.uniform(2.0, 4.0, (k, 1))
+    sat = np.sort(rng.random((k, M)), axis=1)[:, ::-1] * res.min(axis=1, keepdims=True)
+    return LSDInstance.from_arrays(sat, res, horizon, name="random-steep")
+
+
 def recharging_instance(payoffs, horizon: int, initial_delay=None, name: str = ""
                         ) -> LSDInstance:
     """The LSD form of a delay-only instance: f[i, d-1] is arm i's payoff at delay d = 1..D

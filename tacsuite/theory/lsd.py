@@ -11,9 +11,11 @@ The LP relaxation decomposes each arm's time line into cycles: m >= 1 idle round
 run of l >= 1 plays, worth R(l, m) = rested[m-1] + sum_{c<l} satiated[min(c,M)-1] over
 l + m rounds, plus "endless run" time paying satiated[M-1] per round. Gaps longer than M
 and runs longer than M pay the same as (l, M) cycles plus slack or endless-run time, so
-l, m in 1..M lose nothing. Every finite schedule of T rounds, padded with B idle rounds in
-front (`boundary_rounds`), is a feasible point after dividing by T + B, hence
-OPT(T) <= (T + B) * LP (`upper_bound`), for every instance, monotone or not.
+l, m in 1..M lose nothing. Every periodic schedule is a feasible point with the same
+average reward (pulls sum to exactly one per round), so LP >= J*, the long-run optimum;
+repeating a T-round schedule periodically gives OPT(T) <= T LP + C with the boundary term
+C = (M + k - 1) * (max mean - min mean) (`boundary_term`, `upper_bound`), for every
+instance, monotone or not.
 
 Only numpy and scipy are used; the rest of the suite is tested against these functions.
 """
@@ -247,8 +249,11 @@ def cycle_rewards(satiated, rested) -> np.ndarray:
 
 
 def lp_relaxation(satiated, rested, runs: bool = True) -> LPSolution:
-    """Solve the cycle LP with HiGHS. `runs=False` keeps only l = 1 cycles and y (the
-    recharging relaxation; equal to the full LP when satiated payoffs are constant)."""
+    """Solve the cycle LP with HiGHS: pulls sum to exactly one per round (every round plays
+    an arm), each arm's cycles and endless runs fill at most all of its time.
+
+    `runs=False` keeps only l = 1 cycles and y (the recharging relaxation; equal to the
+    full LP when satiated payoffs are constant)."""
     sat, res = _arrays(satiated, rested)
     k, M = sat.shape
     L = M if runs else 1
@@ -260,52 +265,54 @@ def lp_relaxation(satiated, rested, runs: bool = True) -> LPSolution:
                         for i in range(k)])
     pulls = np.tile(np.concatenate([(ell / length).ravel(), [1.0]]), k)
     rows = np.repeat(np.arange(k), per_arm)
-    A = sp.vstack([sp.csr_matrix((np.ones(k * per_arm), (rows, np.arange(k * per_arm))),
-                                 shape=(k, k * per_arm)),
-                   sp.csr_matrix(pulls[None, :])]).tocsr()
-    out = linprog(-c, A_ub=A, b_ub=np.ones(k + 1), bounds=(0, None), method="highs")
+    A = sp.csr_matrix((np.ones(k * per_arm), (rows, np.arange(k * per_arm))),
+                      shape=(k, k * per_arm))
+    out = linprog(-c, A_ub=A, b_ub=np.ones(k), A_eq=sp.csr_matrix(pulls[None, :]),
+                  b_eq=[1.0], bounds=(0, None), method="highs")
     if out.status != 0:
         raise RuntimeError(f"LP solver failed: {out.message}")
     z = np.clip(out.x, 0.0, None).reshape(k, per_arm)
     return LPSolution(float(-out.fun), z[:, :-1].reshape(k, L, M), z[:, -1].copy())
 
 
-def boundary_rounds(initial_state, tau_max: int) -> int:
-    """B in OPT(T) <= (T + B) LP: idle rounds prepended so the first cycle of every arm fits.
+def boundary_term(satiated, rested) -> float:
+    """C in OPT(T) <= T LP + C: (M + k - 1) times the spread of the means.
 
-    An arm idle m0 >= 1 rounds at the start needs min(m0, M) rounds in front; an arm that
-    starts mid-run (state -c) is given a virtual first play in front, preceded by M idle
-    rounds, so it needs M + 1; and the virtual plays need one round each.
+    Repeat an optimal T-round schedule with period T. Its long-run average is at most
+    J* <= LP, and a round pays differently in the repetition only when the played arm's
+    state reaches back before round 1: the first play of each arm, or the first M plays
+    of the run of the arm played in round 1, so at most M + k - 1 rounds.
     """
-    s = np.asarray(initial_state, dtype=np.int64)
-    M = int(tau_max)
-    need = [min(int(v), M) if v > 0 else M + 1 for v in s]
-    return int(max(max(need), int(np.sum(s < 0))))
+    sat, res = _arrays(satiated, rested)
+    k, M = sat.shape
+    spread = max(sat.max(), res.max()) - min(sat.min(), res.min())
+    return float((M + k - 1) * spread)
 
 
 def upper_bound(satiated, rested, initial_state, horizon: int,
                 lp: LPSolution | None = None) -> float:
-    """(T + B) * LP: an upper bound on the T-round optimum for every instance."""
+    """T LP + C (`boundary_term`): an upper bound on the T-round optimum for every instance
+    and start state (the start state only moves the C rounds covered by the term)."""
     sat, _ = _arrays(satiated, rested)
+    _state(initial_state, *sat.shape)
     lp = lp if lp is not None else lp_relaxation(satiated, rested)
-    return float((int(horizon) + boundary_rounds(initial_state, sat.shape[1])) * lp.value)
+    return float(int(horizon) * lp.value + boundary_term(satiated, rested))
 
 
 def recharging_lp(payoffs) -> tuple[float, np.ndarray]:
     """The delay-only (recharging) LP: max sum x[i,d] f_i(d)/d, sum_d x[i,d] <= 1,
-    sum_{i,d} x[i,d]/d <= 1, with f_i(d) the payoff of arm i at delay d (1 = just played).
+    sum_{i,d} x[i,d]/d = 1, with f_i(d) the payoff of arm i at delay d (1 = just played).
     Returns (value, x) with x of shape (k, D)."""
     f = np.asarray(payoffs, dtype=np.float64)
     if f.ndim != 2 or f.shape[1] < 1:
         raise ValueError(f"payoffs must be a (k, D) array, got shape {f.shape}")
     k, D = f.shape
     d = np.arange(1, D + 1)
-    A = np.zeros((k + 1, k * D))
+    A = np.zeros((k, k * D))
     for i in range(k):
         A[i, i * D:(i + 1) * D] = 1.0
-    A[k] = np.tile(1.0 / d, k)
-    out = linprog(-(f / d).ravel(), A_ub=A, b_ub=np.ones(k + 1), bounds=(0, None),
-                  method="highs")
+    out = linprog(-(f / d).ravel(), A_ub=A, b_ub=np.ones(k), A_eq=np.tile(1.0 / d, k)[None],
+                  b_eq=[1.0], bounds=(0, None), method="highs")
     if out.status != 0:
         raise RuntimeError(f"LP solver failed: {out.message}")
     return float(-out.fun), np.clip(out.x, 0.0, None).reshape(k, D)

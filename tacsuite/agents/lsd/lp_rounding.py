@@ -16,8 +16,10 @@ Zeevi ("Last Switch Dependent Bandits with Monotone Payoff Functions", ICML 2023
    a virtual one: the real state *mirrors* the virtual one. On monotone instances
    (satiated non-increasing, rested non-decreasing, rested >= satiated) the real payoff
    of a play is then at least the virtual payoff of that round.
-4. A round without requests must still play something: a free arm (one that drew nothing)
-   with the highest current payoff, or else the arm whose next request is farthest away.
+4. A round without requests must still play something (pulls average one per round in the
+   LP, but rounds without a requester happen). The filler is the non-"always" arm with the
+   best payoff now minus the payoff it would lose at its next virtual run start by being
+   played now (zero for free arms, which drew nothing).
 
 Guarantee that is tested (tests/agents/test_lsd_planners.py). With uniformly random
 conflict resolution, a requesting arm wins with probability E[1/(1+N)] >= 1 - 1/e where N
@@ -33,13 +35,11 @@ for both rules, on random monotone instances.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from tacsuite.agents.lsd.plan import Plan, lp_bound, make_plan
 from tacsuite.envs.lsd_instance import LSDInstance
-from tacsuite.theory.lsd import LPSolution, lp_relaxation
+from tacsuite.theory.lsd import LPSolution, lp_relaxation, mean_table
 
 CYCLE, ALWAYS, FREE = 0, 1, 2
 CONFLICTS = ("payoff", "random", "continue")
@@ -47,21 +47,26 @@ _BLOCK = 2048
 
 
 class RoundingScheduler:
-    """One random draw of virtual schedules; `act` picks the arm of each round."""
+    """One random draw of virtual schedules; `act` picks the arm of each round.
 
-    def __init__(self, lp: LPSolution, rng: np.random.Generator, conflict: str = "payoff"):
+    `mu[a, M + s]` holds the means the scheduler believes (true means when planning,
+    optimistic indices when learning); they rank requesters and fillers.
+    """
+
+    def __init__(self, lp: LPSolution, mu: np.ndarray, rng: np.random.Generator,
+                 conflict: str = "payoff"):
         if conflict not in CONFLICTS:
             raise ValueError(f"conflict rule {conflict!r} is not one of {CONFLICTS}")
         k, L, M = lp.x.shape
-        self.k = k
+        self.k, self.M = k, M
+        self.mu = np.asarray(mu, dtype=np.float64).tolist()
         self.conflict = conflict
         self.kind = np.full(k, FREE)
         self.period = np.ones(k, dtype=np.int64)
         self.gap = np.zeros(k, dtype=np.int64)
         for i in range(k):
             p = np.concatenate([lp.x[i].ravel(), [lp.y[i]]])
-            rest = max(0.0, 1.0 - p.sum())
-            p = np.concatenate([p, [rest]])
+            p = np.concatenate([p, [max(0.0, 1.0 - p.sum())]])
             j = int(rng.choice(p.size, p=p / p.sum()))
             if j < L * M:
                 ell, m = divmod(j, M)
@@ -70,13 +75,11 @@ class RoundingScheduler:
                 self.kind[i] = ALWAYS
         self.offset = rng.integers(0, self.period)
         self.free = np.flatnonzero(self.kind == FREE).tolist()
+        self.fillers = np.flatnonzero(self.kind != ALWAYS).tolist()
         self._u = rng.random
         self._rows_from = -1
         self._rows = np.zeros((0, k), dtype=bool)
         self.last: int | None = None
-
-    def phase(self, t: int) -> np.ndarray:
-        return (t + self.offset) % self.period
 
     def _requests(self, t: int) -> np.ndarray:
         if not self._rows_from <= t < self._rows_from + len(self._rows):
@@ -86,15 +89,32 @@ class RoundingScheduler:
             self._rows_from = t
         return self._rows[t - self._rows_from]
 
-    def act(self, t: int, payoff: Callable[[int], float]) -> int:
-        """The arm for round t; `payoff(i)` is arm i's current mean (used for fillers)."""
+    def _now(self, i: int, s: int) -> float:
+        return self.mu[i][self.M + s]
+
+    def _filler_score(self, t: int, i: int, s: int) -> float:
+        """Payoff now minus what playing now costs at the arm's next virtual run start."""
+        now = self._now(i, s)
+        if self.kind[i] == FREE:
+            return now
+        M = self.M
+        wait = int((self.gap[i] - (t + self.offset[i]) % self.period[i]) % self.period[i])
+        later = self.mu[i][M + min(wait + max(s, 0), M)]
+        if wait >= 2:
+            if_played = self.mu[i][M + min(wait - 1, M)]
+        else:
+            if_played = self.mu[i][M - min(-s + 1 if s < 0 else 1, M)]
+        return now - max(0.0, later - if_played)
+
+    def act(self, t: int, state) -> int:
+        """The arm for round t given the real signed `state` (anything indexable by arm)."""
         reqs = np.flatnonzero(self._requests(t))
         last = self.last
         if reqs.size == 1:
             a = int(reqs[0])
         elif reqs.size:
             if self.conflict == "payoff":
-                pay = [payoff(int(i)) for i in reqs]
+                pay = [self._now(int(i), state[int(i)]) for i in reqs]
                 top = [int(i) for i, p in zip(reqs, pay, strict=True) if p >= max(pay) - 1e-12]
                 a = top[int(self._u() * len(top))]
             elif (self.conflict == "continue" and last is not None and self.kind[last] == CYCLE
@@ -102,38 +122,45 @@ class RoundingScheduler:
                 a = last
             else:
                 a = int(reqs[int(self._u() * reqs.size)])
-        elif self.free:
-            a = max(self.free, key=lambda i: (payoff(i), -i))
         else:
-            wait = (self.gap - self.phase(t)) % self.period
-            a = max(range(self.k), key=lambda i: (int(wait[i]), payoff(i), -i))
+            a = max(self.fillers, key=lambda i: (self._filler_score(t, i, state[i]), -i))
         self.last = a
         return a
+
+
+class _LazyState:
+    """Signed states computed on demand from last-play times and run lengths."""
+
+    def __init__(self, initial_state, M: int):
+        self.M = M
+        self.t = 0
+        self.lastp = [(-1 if v < 0 else -1 - int(v)) for v in initial_state]
+        self.run = [(-int(v) if v < 0 else 0) for v in initial_state]
+
+    def __getitem__(self, i: int) -> int:
+        if self.lastp[i] == self.t - 1:
+            return -min(self.run[i], self.M)
+        return min(self.t - 1 - self.lastp[i], self.M)
+
+    def play(self, a: int) -> None:
+        self.run[a] = self.run[a] + 1 if self.lastp[a] == self.t - 1 else 1
+        self.lastp[a] = self.t
+        self.t += 1
 
 
 def rounding_actions(instance: LSDInstance, lp: LPSolution, rng: np.random.Generator,
                      conflict: str = "payoff") -> np.ndarray:
     """Simulate one draw of the scheduler on the true (known) state dynamics."""
-    M = instance.tau_max
-    sat, res = instance.satiated.tolist(), instance.rested.tolist()
     s0 = instance.initial_state
-    last = [(-1 if v < 0 else -1 - int(v)) for v in s0]
-    run = [(-int(v) if v < 0 else 0) for v in s0]
-    sched = RoundingScheduler(lp, rng, conflict)
+    sched = RoundingScheduler(lp, mean_table(instance.satiated, instance.rested), rng,
+                              conflict)
     negative = np.flatnonzero(s0 < 0)
     sched.last = int(negative[0]) if negative.size == 1 else None
-    t = 0
-
-    def payoff(i: int) -> float:
-        if last[i] == t - 1:
-            return sat[i][min(run[i], M) - 1]
-        return res[i][min(t - 1 - last[i], M) - 1]
-
+    state = _LazyState(s0, instance.tau_max)
     acts = np.empty(instance.horizon, dtype=np.int64)
     for t in range(instance.horizon):
-        a = sched.act(t, payoff)
-        run[a] = run[a] + 1 if last[a] == t - 1 else 1
-        last[a] = t
+        a = sched.act(t, state)
+        state.play(a)
         acts[t] = a
     return acts
 
