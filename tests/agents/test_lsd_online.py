@@ -62,11 +62,14 @@ def test_monotone_envelope_keeps_valid_bounds_and_tightens():
 def test_isi_block_counts_by_hand():
     seqs, counts = isi_combucb1.block_counts(2, 3, 4)
     row = {tuple(s): c for s, c in zip(seqs.tolist(), counts, strict=True)}
-    c = row[(0, 0, 1, 0)]
     cols = 2 * 3 + 1
-    # (0,0): arm 0 continues a 1-round run -> state -1; (.., 0) after one idle -> +1;
-    # arm 1's only play is a first play: excluded.
-    assert c[0 * cols + 3 - 1] == 1 and c[0 * cols + 3 + 1] == 1 and c.sum() == 2
-    assert row[(1, 1, 1, 1)][1 * cols + 3 - 3] == 1  # the fourth play: run of 3
+    # (0, 0, 1, 0): the opening run of arm 0 may continue the previous block and arm 1's
+    # only play is a first play, so only the last play counts: arm 0 after one idle round.
+    c = row[(0, 0, 1, 0)]
+    assert c[0 * cols + 3 + 1] == 1 and c.sum() == 1
+    # (1, 0, 0, 0): arm 0's first play is excluded, then runs of 1 and 2 rounds.
+    c = row[(1, 0, 0, 0)]
+    assert c[0 * cols + 3 - 1] == 1 and c[0 * cols + 3 - 2] == 1 and c.sum() == 2
+    assert row[(1, 1, 1, 1)].sum() == 0
     with pytest.raises(ValueError, match="choose a smaller d"):
         isi_combucb1.block_counts(10, 3, 6)

@@ -4,11 +4,12 @@ Time is cut into blocks of d + 1 rounds; each block is a combinatorial semi-band
 whose base arms are (arm, signed state) pairs. A block's action sequence maximises the
 sum of the UCB indices (mean + sqrt(alpha log t / n), alpha = 1.5, t = blocks so far) of
 its plays, *excluding each arm's first play in the block*, whose state depends on the
-previous block (the "ISI" idea). The in-block states of the other plays follow from the
-sequence alone. The paper's LP oracle with greedy rounding is replaced by exact
-enumeration of all k^(d+1) sequences (at most 4096 with the default d), so the block
-choice is exact. Estimates use the state the env reports for every play (states are
-observed here).
+previous block (the "ISI" idea). With satiation the run that opens a block may continue a
+run of the previous block, so all of its plays are excluded too; the in-block states of the
+remaining plays then follow from the sequence alone. The paper's LP oracle with greedy
+rounding is replaced by exact enumeration of all k^(d+1) sequences (at most 4096 with the
+default d), so the block choice is exact. Estimates use the state the env reports for
+every play (states are observed here).
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def block_counts(k: int, M: int, length: int) -> tuple[np.ndarray, np.ndarray]:
     counts = np.zeros((len(seqs), k * (2 * M + 1)))
     for n, seq in enumerate(seqs.tolist()):
         last, run = {}, {}
+        opening = True  # still inside the run that opens the block
         for q, a in enumerate(seq):
-            if a in last:
+            opening = opening and a == seq[0]
+            if a in last and not opening:
                 if last[a] == q - 1:
                     s = -min(run[a], M)
                     run[a] += 1
@@ -57,7 +60,7 @@ def block_counts(k: int, M: int, length: int) -> tuple[np.ndarray, np.ndarray]:
                     run[a] = 1
                 counts[n, a * (2 * M + 1) + M + s] += 1
             else:
-                run[a] = 1
+                run[a] = run.get(a, 0) + 1 if last.get(a) == q - 1 else 1
             last[a] = q
     return seqs, counts
 
