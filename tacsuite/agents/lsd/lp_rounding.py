@@ -74,8 +74,13 @@ class RoundingScheduler:
             elif j == L * M:
                 self.kind[i] = ALWAYS
         self.offset = rng.integers(0, self.period)
-        self.free = np.flatnonzero(self.kind == FREE).tolist()
-        self.fillers = np.flatnonzero(self.kind != ALWAYS).tolist()
+        # filler tables: flat means (state 0 -> 0), per-filler constants
+        self._fill = np.flatnonzero(self.kind != ALWAYS)
+        self._muf = np.nan_to_num(np.asarray(mu, dtype=np.float64)).ravel()
+        self._base = self._fill * (2 * M + 1) + M
+        self._gapf, self._perf = self.gap[self._fill], self.period[self._fill]
+        self._offf = self.offset[self._fill]
+        self._drawn = (self.kind[self._fill] == CYCLE).astype(np.float64)
         self._u = rng.random
         self._rows_from = -1
         self._rows = np.zeros((0, k), dtype=bool)
@@ -92,19 +97,19 @@ class RoundingScheduler:
     def _now(self, i: int, s: int) -> float:
         return self.mu[i][self.M + s]
 
-    def _filler_score(self, t: int, i: int, s: int) -> float:
-        """Payoff now minus what playing now costs at the arm's next virtual run start."""
-        now = self._now(i, s)
-        if self.kind[i] == FREE:
-            return now
-        M = self.M
-        wait = int((self.gap[i] - (t + self.offset[i]) % self.period[i]) % self.period[i])
-        later = self.mu[i][M + min(wait + max(s, 0), M)]
-        if wait >= 2:
-            if_played = self.mu[i][M + min(wait - 1, M)]
-        else:
-            if_played = self.mu[i][M - min(-s + 1 if s < 0 else 1, M)]
-        return now - max(0.0, later - if_played)
+    def _filler(self, t: int, state) -> int:
+        """The non-"always" arm with the best payoff now minus what playing it now costs at
+        its next virtual run start (ties to the lowest index)."""
+        M, fill, muf, base = self.M, self._fill, self._muf, self._base
+        st = state.as_array() if hasattr(state, "as_array") else np.asarray(state)
+        s = st[fill]
+        wait = (self._gapf - (t + self._offf) % self._perf) % self._perf
+        now = muf[base + s]
+        later = muf[base + np.minimum(wait + np.maximum(s, 0), M)]
+        cont = muf[base - np.minimum(np.where(s < 0, 1 - s, 1), M)]
+        if_played = np.where(wait >= 2, muf[base + np.minimum(wait - 1, M)], cont)
+        loss = np.maximum(later - if_played, 0.0) * self._drawn
+        return int(fill[int(np.argmax(now - loss))])
 
     def act(self, t: int, state) -> int:
         """The arm for round t given the real signed `state` (anything indexable by arm)."""
@@ -123,7 +128,7 @@ class RoundingScheduler:
             else:
                 a = int(reqs[int(self._u() * reqs.size)])
         else:
-            a = max(self.fillers, key=lambda i: (self._filler_score(t, i, state[i]), -i))
+            a = self._filler(t, state)
         self.last = a
         return a
 
@@ -134,13 +139,18 @@ class _LazyState:
     def __init__(self, initial_state, M: int):
         self.M = M
         self.t = 0
-        self.lastp = [(-1 if v < 0 else -1 - int(v)) for v in initial_state]
-        self.run = [(-int(v) if v < 0 else 0) for v in initial_state]
+        s0 = np.asarray(initial_state, dtype=np.int64)
+        self.lastp = np.where(s0 < 0, -1, -1 - s0)
+        self.run = np.where(s0 < 0, -s0, 0)
 
     def __getitem__(self, i: int) -> int:
         if self.lastp[i] == self.t - 1:
-            return -min(self.run[i], self.M)
-        return min(self.t - 1 - self.lastp[i], self.M)
+            return -min(int(self.run[i]), self.M)
+        return min(self.t - 1 - int(self.lastp[i]), self.M)
+
+    def as_array(self) -> np.ndarray:
+        return np.where(self.lastp == self.t - 1, -np.minimum(self.run, self.M),
+                        np.minimum(self.t - 1 - self.lastp, self.M))
 
     def play(self, a: int) -> None:
         self.run[a] = self.run[a] + 1 if self.lastp[a] == self.t - 1 else 1
