@@ -116,3 +116,8 @@ def test_planner_lookup():
     assert planner("lp-rounding") is lp_rounding
     with pytest.raises(ValueError, match="unknown planner 'best'"):
         planner("best")
+
+
+def test_exact_planner_refuses_instances_beyond_its_reach():
+    with pytest.raises(ValueError, match="use --planner lp-rounding"):
+        exact.plan(random_instance(6, 6, 10**6, 0))
