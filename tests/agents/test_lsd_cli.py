@@ -72,3 +72,9 @@ def test_bad_input_exits_2_with_a_clear_message(argv, message, instance_file, tm
     argv = [subs.get(a, a) for a in argv] + ["--out", str(tmp_path / "o")]
     assert main(["lsd", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_recharging_planner_rejects_instances_with_satiation(instance_file, tmp_path, capsys):
+    assert main(["lsd", "plan", str(instance_file), "--planner", "recharging",
+                 "--out", str(tmp_path / "p.json")]) == 2
+    assert "delay-only" in capsys.readouterr().err

@@ -133,3 +133,17 @@ def test_bad_inputs_raise():
         lsd.lp_relaxation([[0.1, 0.2]], [[0.2]])
     with pytest.raises(ValueError, match="reachable joint states"):
         lsd.state_graph(np.zeros((6, 6)), np.zeros((6, 6)), np.full(6, 6), max_states=100)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_karp_matches_relative_value_iteration_on_the_joint_mdp(seed):
+    from tacsuite.theory.average_reward import optimal_gain
+
+    rng = np.random.default_rng(300 + seed)
+    sat, res, s0 = _random(rng, monotone=seed % 2 == 0)
+    g = lsd.state_graph(sat, res, s0)
+    S, k = g.next.shape
+    P = np.zeros((S, k, S))
+    P[np.arange(S)[:, None], np.arange(k)[None, :], g.next] = 1.0
+    rvi = optimal_gain(P, g.reward, tol=1e-11)
+    assert lsd.average_optimum(sat, res, s0, graph=g) == pytest.approx(rvi.gain, abs=1e-7)
