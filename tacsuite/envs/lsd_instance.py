@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class LSDInstance:
     noise: str = "bernoulli"
     sigma: float = 0.1
     name: str = ""
-    extra: dict = field(default_factory=dict, repr=False)
 
     @property
     def k(self) -> int:
