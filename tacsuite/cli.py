@@ -16,6 +16,7 @@ from tacsuite.common.cliargs import dispatch
 COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("tacsuite.commands.envs", "List every registered environment id with a summary."),
     "demo": ("tacsuite.commands.demo", "Run the tour of the suite and write runs/demo/."),
+    "lsd": ("tacsuite.commands.lsd", "Plan or learn last-switch-dependent (LSD) bandits."),
 }
 
 

@@ -28,6 +28,8 @@ class EnvEntry:
 ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/RiverSwim-v0", "tacsuite.envs.river_swim:RiverSwimEnv",
              max_episode_steps=1000),
+    EnvEntry("tacsuite/LSDBandit-v0", "tacsuite.envs.lsd_bandit:LSDBanditEnv"),
+    EnvEntry("tacsuite/RechargingBandit-v0", "tacsuite.envs.lsd_bandit:RechargingBanditEnv"),
 ]
 
 
