@@ -76,7 +76,11 @@ def tv_penalty(w, v, sigma, v_min: float | None = None) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- KL ------------------
-def _log_mean_exp_neg(w, v, lam) -> np.ndarray:
+def _is_distribution(w) -> np.ndarray:
+    return np.all(w >= -1e-12, axis=1) & (np.abs(w.sum(axis=1) - 1.0) < 1e-9)
+
+
+def _log_mean_exp_neg(w, v, lam, is_dist=None) -> np.ndarray:
     """log E_w[exp(-(v - min v)/lam)] per row (d) and lam (d, m).
 
     Rows that are distributions use an exact log-sum-exp. Other rows (ridge regression
@@ -85,7 +89,7 @@ def _log_mean_exp_neg(w, v, lam) -> np.ndarray:
     """
     lo = v.min()
     expo = -(v[None, None, :] - lo) / lam[:, :, None]             # (d, m, n)
-    is_dist = np.all(w >= -1e-12, axis=1) & np.isclose(w.sum(axis=1), 1.0, atol=1e-9)
+    is_dist = _is_distribution(w) if is_dist is None else is_dist
     out = np.empty(lam.shape)
     if np.any(is_dist):
         with np.errstate(divide="ignore"):
@@ -100,7 +104,7 @@ def _log_mean_exp_neg(w, v, lam) -> np.ndarray:
     return out
 
 
-def kl_dual(w, v, rho, iters: int = 80) -> np.ndarray:
+def kl_dual(w, v, rho, iters: int = 70) -> np.ndarray:
     """inf over KL(mu || w_i) <= rho_i of E_mu[v] = sup_lam>0 -lam log E_w[e^{-v/lam}] - lam rho_i.
 
     Solved by a vectorised golden-section search over log(lam) (the dual is concave in
@@ -120,10 +124,11 @@ def kl_dual(w, v, rho, iters: int = 80) -> np.ndarray:
     out[zero] = mean[zero]
     if np.all(zero):
         return out
+    is_dist = _is_distribution(w)
 
     def f(loglam):
         lam = np.exp(loglam)
-        return lo - lam * _log_mean_exp_neg(w, v, lam) - lam * r[:, None]
+        return lo - lam * _log_mean_exp_neg(w, v, lam, is_dist) - lam * r[:, None]
 
     a = np.full((d, 1), np.log(span * 1e-4))
     b = np.full((d, 1), np.log(span * 1e4))
@@ -131,13 +136,13 @@ def kl_dual(w, v, rho, iters: int = 80) -> np.ndarray:
     c, e = b - g * (b - a), a + g * (b - a)
     fc, fe = f(c), f(e)
     for _ in range(iters):
+        # One new evaluation per iteration: keep the inner point on the better side.
         left = fc > fe
-        b = np.where(left, e, b)
-        a = np.where(left, a, c)
-        c_new = b - g * (b - a)
-        e_new = a + g * (b - a)
-        c, e = c_new, e_new
-        fc, fe = f(c), f(e)
+        a, b = np.where(left, a, c), np.where(left, e, b)
+        x = np.where(left, b - g * (b - a), a + g * (b - a))
+        fx = f(x)
+        c, e, fc, fe = (np.where(left, x, e), np.where(left, c, x),
+                        np.where(left, fx, fe), np.where(left, fc, fx))
     best = np.maximum(fc, fe)[:, 0]
     # lam -> 0: the infimum over the support (mass cannot leave supp(w) under KL).
     support_min = np.array([v[row > 1e-12].min() if np.any(row > 1e-12) else lo for row in w])
@@ -422,7 +427,8 @@ def robust_value_iteration(model: DRectModel, rho=0.0, divergence: str = "tv",
     """Optimal (beta = 0) or KL-regularised robust values and policy, exactly.
 
     `rho` is a scalar or an (H, d) array of per-step, per-factor radii (penalty weights
-    sigma when `penalised`); factors with radius 0 keep their nominal distribution.
+    sigma when `penalised`); factors with entry 0 are not perturbed (in both modes), so a
+    mask of the uncertain factors is written as an array with zeros elsewhere.
     """
     return _backward(model, rho, divergence, penalised, beta, pi_ref, None)
 
