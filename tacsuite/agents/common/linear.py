@@ -174,6 +174,7 @@ class LinearLearner:
         # Linear part of the mirror-descent logits, for states met for the first time.
         self.W = np.zeros((horizon, d))
         self.rng = np.random.default_rng(seed)
+        self.suboptimality: np.ndarray | None = None  # per episode, when tracked
 
     # ------------------------------------------------------------------ acting -------
     def q_values(self, h: int, feats: np.ndarray) -> np.ndarray:

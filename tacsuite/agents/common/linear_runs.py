@@ -161,6 +161,7 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
             run.save_json("policy.json", {"probs": policy.tolist()})
     if subopt is not None:
         result["average_suboptimality"] = float(subopt.mean())
+        learner.suboptimality = subopt
     if run is not None:
         run.save_array("returns", returns)
         if subopt is not None:
