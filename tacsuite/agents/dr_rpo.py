@@ -17,8 +17,10 @@ DR-LSVI-UCB and rho = 0 the non-robust algorithm.
 Reconstruction notes (the paper's algorithm box was not available): the update form,
 the bonus and the evaluation with <pi, Q> - beta KL are the standard choices of this line
 of work. Exact mirror descent keeps, for every state met so far, its logits; a state met
-for the first time starts from the bonus-free linear part of the past Q's (the only
-part that can be summarised in d numbers per step).
+for the first time starts from log pi_ref + c_k Q-bar^k(s, .), with c_k the total weight
+the updates have put on the Q's (exact if Q-bar had not changed over the past episodes;
+it keeps the bonus, so new states are explored optimistically). On finite-state envs
+every state enters the table early and the update is exact mirror descent.
 """
 
 from __future__ import annotations

@@ -171,8 +171,10 @@ class LinearLearner:
         self.tables = [StateTable(n_actions, d) for _ in range(horizon)]
         self.w = np.zeros((horizon, d))
         self.planned = False
-        # Linear part of the mirror-descent logits, for states met for the first time.
-        self.W = np.zeros((horizon, d))
+        # Total weight mirror descent has put on the Q's so far, per step: a state met for
+        # the first time starts from log pi_ref + weight * Q-bar (as if Q-bar had been
+        # constant over the past episodes), optimism included.
+        self.weight = np.zeros(horizon)
         self.rng = np.random.default_rng(seed)
         self.suboptimality: np.ndarray | None = None  # per episode, when tracked
 
@@ -208,7 +210,9 @@ class LinearLearner:
         return int(self.rng.choice(self.A, p=p))
 
     def _initial_logits(self, h: int, feats: np.ndarray) -> np.ndarray:
-        return self.log_ref + feats @ self.W[h]
+        if not self.planned:
+            return self.log_ref.copy()
+        return self.log_ref + self.weight[h] * self.q_values(h, feats)
 
     # ------------------------------------------------------------------ data ---------
     def observe(self, h: int, feats: np.ndarray, action: int, reward: float,
@@ -260,7 +264,7 @@ class LinearLearner:
         k = 1.0 + self.eta * self.beta
         table.logits[:table.size] = _log_softmax(
             (logp + self.eta * self.beta * self.log_ref + self.eta * q) / k)
-        self.W[h] = (self.W[h] + self.eta * self.w[h]) / k
+        self.weight[h] = (self.weight[h] + self.eta) / k
         return v
 
     def policy_table(self, features: np.ndarray) -> np.ndarray:
