@@ -155,3 +155,13 @@ def test_train_and_evaluate_from_the_command_line(tmp_path, capsys):
     assert main(["train", "lsvi-ucb", "--env", ENV, "--episodes", "20", "--rho", "0.5",
                  "--out", str(tmp_path / "l")]) == 0
     assert main(["train", "nope"]) == 2
+
+
+def test_demo_part_writes_its_figure(tmp_path):
+    from tacsuite.demos import PARTS, robust
+
+    assert PARTS["robust"] == "tacsuite.demos.robust"
+    summary = robust.run(tmp_path, episodes=150, seeds=1)
+    assert (tmp_path / summary["png"]).stat().st_size > 1000
+    assert summary["dr-rpo"]["q=0.8"] > summary["lsvi-ucb"]["q=0.8"] + 0.2
+    assert summary["robust_optimum"]["q=0.8"] == pytest.approx(1.1648, abs=1e-4)
