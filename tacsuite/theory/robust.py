@@ -444,6 +444,32 @@ def robust_policy_evaluation(model: DRectModel, policy, rho=0.0, divergence: str
     return _backward(model, rho, divergence, penalised, beta, pi_ref, p)
 
 
+def tv_worst_case_model(model: DRectModel, policy, rho) -> DRectModel:
+    """The nominal model with every factor replaced by its TV-worst case for `policy`.
+
+    Per step and factor, mass rho is moved from the highest-value next states (values of
+    the policy's robust evaluation) onto the lowest-value state: the primal minimiser.
+    Plain evaluation of `policy` in the returned model equals its TV-robust value.
+    """
+    H, S, A, d = model.shape
+    rho = _rho_grid(rho, H, d)
+    V = robust_policy_evaluation(model, policy, rho=rho, divergence="tv").V
+    mu = model.mu.copy()
+    for h in range(H):
+        order = np.argsort(-V[h + 1], kind="stable")      # best first
+        worst = int(np.argmin(V[h + 1]))
+        for i in range(d):
+            budget = min(rho[h, i], 1.0 - mu[h, i, worst])
+            for s in order:
+                if budget <= 0 or s == worst:
+                    continue
+                take = min(budget, mu[h, i, s])
+                mu[h, i, s] -= take
+                mu[h, i, worst] += take
+                budget -= take
+    return DRectModel(phi=model.phi, mu=mu, theta=model.theta, initial=model.initial)
+
+
 def finite_horizon_values(P: np.ndarray, R: np.ndarray, policy=None) -> tuple[np.ndarray,
                                                                               np.ndarray]:
     """Plain dynamic programming on P[h, s, a, s'], R[h, s, a]: (V (H+1, S), policy).

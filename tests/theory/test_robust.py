@@ -11,6 +11,7 @@ from tacsuite.theory.robust import (
     robust_policy_evaluation,
     robust_value_iteration,
     softmax_policy,
+    tv_worst_case_model,
     worst_case,
     worst_case_primal,
 )
@@ -133,3 +134,27 @@ def test_the_robust_policy_switches_at_the_analytic_point():
     above = robust_value_iteration(nominal, rho=_testbed_rho(switch + 1e-3))
     assert below.policy[0, 0].argmax() == 15   # p = 0.5: jump for the goal
     assert above.policy[0, 0].argmax() == 0    # p = 0.1: take the safe path
+
+
+def test_rollouts_in_the_worst_case_kernel_match_the_robust_value():
+    m = _random_model(7, S=5, A=3, d=3, H=3)
+    rng = np.random.default_rng(7)
+    pi = rng.dirichlet(np.ones(3), size=(3, 5))
+    rho = 0.25
+    robust = robust_policy_evaluation(m, pi, rho=rho).value(m.initial)
+    worst = tv_worst_case_model(m, pi, rho)
+    # Inside the uncertainty set ...
+    assert np.all(0.5 * np.abs(worst.mu - m.mu).sum(-1) <= rho + 1e-12)
+    # ... exactly attaining the robust value ...
+    V, _ = finite_horizon_values(worst.transitions(), worst.rewards(), pi)
+    assert V[0] @ m.initial == pytest.approx(robust, abs=1e-12)
+    # ... and Monte-Carlo roll-outs in that kernel agree within their confidence interval.
+    P, R = worst.transitions(), worst.rewards()
+    n = 20000
+    s = np.zeros(n, dtype=int)
+    total = np.zeros(n)
+    for h in range(3):
+        a = (rng.random(n)[:, None] > np.cumsum(pi[h, s], axis=1)).sum(1).clip(0, 2)
+        total += R[h, s, a]
+        s = (rng.random(n)[:, None] > np.cumsum(P[h, s, a], axis=1)).sum(1).clip(0, 4)
+    assert abs(total.mean() - robust) < 4 * total.std() / np.sqrt(n)
