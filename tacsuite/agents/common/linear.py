@@ -158,8 +158,6 @@ class LinearLearner:
         rho = np.broadcast_to(np.asarray(rho, dtype=np.float64), (horizon, d)).copy()
         if np.any(rho < 0) or not np.all(np.isfinite(rho)):
             raise ValueError(f"rho must be finite and >= 0, got {rho.max()}")
-        if penalised and np.any(rho[rho != 0] <= 0):
-            raise ValueError("penalty weights must be > 0")
         self.H, self.A, self.d = horizon, n_actions, d
         self.rho, self.divergence, self.penalised = rho, divergence, penalised
         self.bonus_kind, self.bonus_scale = bonus_kind, bonus_scale
