@@ -1,4 +1,8 @@
-"""`tacsuite evaluate DIR`: run a trained run's policy.json in a (shifted) environment."""
+"""`tacsuite evaluate DIR`: run a trained policy in a (shifted) environment.
+
+Finite-state runs are evaluated from policy.json (probs[h][s][a]); runs on continuous
+envs from the learner the training run saved (agent.pkl).
+"""
 
 from __future__ import annotations
 
@@ -37,8 +41,8 @@ class EvaluateConfig:
 def load_policy(run: Path) -> np.ndarray:
     path = Path(run) / "policy.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: evaluate needs a run of a finite-state "
-                                f"env, written by `tacsuite train ... --out {run}`")
+        raise FileNotFoundError(f"{path} (or agent.pkl) not found: evaluate needs a run "
+                                f"folder written by `tacsuite train ... --out {run}`")
     probs = np.asarray(read_json(path)["probs"], dtype=np.float64)
     if probs.ndim != 3 or np.any(probs < 0) or not np.allclose(probs.sum(-1), 1.0):
         raise ValueError(f"{path}: probs must be [h][s][a] distributions, got {probs.shape}")
@@ -94,8 +98,19 @@ def main(argv: list[str], prog: str) -> int:
         if not config_path.is_file():
             raise FileNotFoundError(f"{config_path} not found; pass --env ID")
         env_id = read_json(config_path)["config"]["env"]
-    result = evaluate_policy(load_policy(cfg.run), env_id, parse_kwargs(cfg.env_kwargs),
-                             cfg.episodes, cfg.seed)
+    kwargs = parse_kwargs(cfg.env_kwargs)
+    if not (Path(cfg.run) / "policy.json").is_file() and (Path(cfg.run) / "agent.pkl").is_file():
+        from tacsuite.agents.common.linear_runs import evaluate_learner, load_learner
+
+        if cfg.episodes < 1:
+            raise ValueError(f"episodes must be >= 1, got {cfg.episodes}")
+        returns = evaluate_learner(load_learner(cfg.run), env_id, kwargs, cfg.episodes,
+                                   cfg.seed)
+        result = {"env": env_id, "env_kwargs": kwargs, "episodes": cfg.episodes,
+                  "seed": cfg.seed, **mean_ci(returns)}
+    else:
+        result = evaluate_policy(load_policy(cfg.run), env_id, kwargs, cfg.episodes,
+                                 cfg.seed)
     result["run"] = str(cfg.run)
     if cfg.out:
         RunDir(cfg.out, cfg).write_result(result)

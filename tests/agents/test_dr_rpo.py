@@ -122,6 +122,17 @@ def test_penalised_tv_and_the_continuous_envs_train(tmp_path):
     assert np.isfinite(r["mean_return"]) and "oracle" not in r
     assert not (tmp_path / "put" / "policy.json").exists()
     assert np.load(tmp_path / "put" / "returns.npy").shape == (30,)
+    # Continuous-state runs are evaluated from the saved learner; a put that always
+    # goes up (p = 1) is never worth exercising later than at once.
+    from tacsuite.agents.common.linear_runs import evaluate_learner, load_learner
+    from tacsuite.cli import main
+
+    learner = load_learner(tmp_path / "put")
+    up = evaluate_learner(learner, "tacsuite/AmericanPutOption-v0", "d=10,p=1.0", 50, 0)
+    down = evaluate_learner(learner, "tacsuite/AmericanPutOption-v0", "d=10,p=0.0", 50, 0)
+    assert up.max() <= 5.0 and down.mean() > up.mean()
+    assert main(["evaluate", str(tmp_path / "put"), "--env-kwargs", "d=10,p=0.3",
+                 "--episodes", "20"]) == 0
     r = dr_lsvi_ucb.train(dr_lsvi_ucb.Config(env="tacsuite/RobustCartPole-v0",
                                              env_kwargs="horizon=20,n_centers=2",
                                              episodes=10, rho=0.01, seed=0, out=""))

@@ -8,7 +8,9 @@ finite-state envs, `features(s)` and an exact d-rectangular `model` for the orac
 
 from __future__ import annotations
 
+import pickle
 import time
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -16,6 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 from tacsuite.agents.common.linear import LinearLearner
+from tacsuite.common import atomic
 from tacsuite.common.cliargs import parse_kwargs
 from tacsuite.common.progress import progress
 from tacsuite.common.runs import RunDir
@@ -23,6 +26,29 @@ from tacsuite.common.seeding import set_seed
 from tacsuite.theory.robust import robust_policy_evaluation, robust_value_iteration
 
 RHO_MASKS = ("env", "all")
+AGENT_FILE = "agent.pkl"
+
+
+def load_learner(run: str | Path) -> LinearLearner:
+    """The learner a training run on a continuous-state env saved (trusted files only)."""
+    path = Path(run) / AGENT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found")
+    learner = pickle.loads(path.read_bytes())
+    if not isinstance(learner, LinearLearner):
+        raise ValueError(f"{path} does not hold a linear-MDP learner")
+    return learner
+
+
+def evaluate_learner(learner: LinearLearner, env_id: str, env_kwargs: str | dict,
+                     episodes: int, seed: int) -> np.ndarray:
+    """Test returns of a trained learner's current policy (no learning)."""
+    env = make_env(env_id, env_kwargs)
+    learner.rng = np.random.default_rng(seed)
+    out = np.array([run_episode(env, learner, seed=seed if k == 0 else None, learn=False)
+                    for k in range(episodes)])
+    env.close()
+    return out
 
 
 def make_env(env_id: str, env_kwargs: str | dict[str, Any]) -> gym.Env:
@@ -163,6 +189,8 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
         result["average_suboptimality"] = float(subopt.mean())
         learner.suboptimality = subopt
     if run is not None:
+        if states is None:  # continuous states: the policy is the learner itself
+            atomic.write_bytes(run.path / AGENT_FILE, pickle.dumps(learner))
         run.save_array("returns", returns)
         if subopt is not None:
             run.save_array("suboptimality", subopt)
