@@ -64,3 +64,37 @@ def test_d_rectangular_bonus_dominates_the_elliptical_one():
     assert np.all(drect >= ell - 1e-12)          # triangle inequality in the Lambda^-1 norm
     one_hot = np.eye(4)[None]                    # ... with equality at the vertices
     assert np.allclose(bonus(one_hot, inv, "d-rect", 1.0), bonus(one_hot, inv, "elliptical", 1.0))
+
+
+@pytest.mark.parametrize(("divergence", "rho", "tol"),
+                         [("tv", 0.3, 0.03), ("kl", 0.1, 0.05), ("chi2", 0.1, 0.07)])
+def test_ridge_robust_estimates_converge_to_exact_robust_value_iteration(divergence, rho, tol):
+    """Without a bonus and with plenty of uniformly explored data, the learner's robust
+    Q at the states each step visits approaches the exact robust Q of the oracle."""
+    import gymnasium as gym
+
+    from tacsuite.agents.common.linear import LinearLearner
+    from tacsuite.theory.robust import robust_value_iteration
+
+    env = gym.make("tacsuite/SimulatedLinearMDP-v0")
+    model = env.unwrapped.model
+    radii = np.full((3, 4), rho)
+    learner = LinearLearner(3, 16, 4, rho=radii, divergence=divergence, bonus_scale=0.0,
+                            lam=0.01, seed=0)
+    rng = np.random.default_rng(0)
+    for ep in range(5000):
+        _, info = env.reset(seed=ep)
+        feats = info["features"]
+        for h in range(3):
+            a = int(rng.integers(16))
+            _, r, _, _, info = env.step(a)
+            learner.observe(h, feats, a, r, None if h == 2 else info["features"])
+            feats = info["features"]
+    learner.plan()
+    exact = robust_value_iteration(model, rho=radii, divergence=divergence)
+    for h in range(3):  # state h is the one occupied at step h on the main path
+        err = np.abs(learner.q_values(h, model.phi[h]) - exact.Q[h, h]).max()
+        assert err < tol, (h, err)
+    # Robustness matters here: the nominal Q at step 1 is clearly higher.
+    nominal = robust_value_iteration(model).Q[0, 0]
+    assert (nominal - exact.Q[0, 0]).max() > 2 * tol
