@@ -5,4 +5,6 @@ Parts are listed in tour order; each writes its PNG into the demo folder.
 
 PARTS: dict[str, str] = {
     "river_swim": "tacsuite.demos.river_swim",
+    "lsd": "tacsuite.demos.lsd",
+    "robust": "tacsuite.demos.robust",
 }
