@@ -28,7 +28,6 @@ from tacsuite.sim.backend import ensure_init, import_taichi
 ti = import_taichi()
 
 _HASH_PRIMES = (73856093, 19349663, 83492791)
-_WIDEN = 1.0 + 1e-4
 
 
 def closest_points_bruteforce(points, verts, tris, cutoff: float = np.inf,
@@ -309,16 +308,24 @@ class SurfaceHash:
         h = self._hash(self._cell(p))
         start = self.cell_start[h]
         end = ti.min(self.cell_start[h + 1], self.capacity)
-        # Pass 1: the nearest bounding-sphere centre bounds the answer from above, so
-        # pass 2 runs the exact test only on the few triangles that can beat it. The
-        # bound is widened by a few ulps so rounding cannot reject the true nearest.
-        best_d2 = self.consts[0] * self.consts[0]
+        # Pass 1: the triangle with the nearest bounding-sphere centre is usually the
+        # nearest or close to it; its exact distance is a tight bound, so pass 2 runs the
+        # exact test only on the few triangles whose spheres come closer than that.
+        near_k = -1
+        near_c2 = self.consts[0] * self.consts[0] * 4.0
         for k in range(start, end):
-            best_d2 = ti.min(best_d2, (p - self.entry_sphere[k].xyz).norm_sqr() * _WIDEN)
-        best_d = ti.sqrt(best_d2)
+            c2 = (p - self.entry_sphere[k].xyz).norm_sqr()
+            if c2 < near_c2:
+                near_c2, near_k = c2, k
+        best_d2 = self.consts[0] * self.consts[0]
+        best_d = self.consts[0]
         best_t = -1
         best_bary = ti.Vector.zero(self.dtype, 3)
         best_feat = 0
+        if near_k >= 0:
+            best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                p, self.entries[near_k], self.entry_sphere[near_k], best_d2, best_d, best_t,
+                best_bary, best_feat)
         for k in range(start, end):
             best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
                 p, self.entries[k], self.entry_sphere[k], best_d2, best_d, best_t, best_bary,
