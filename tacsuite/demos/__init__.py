@@ -5,5 +5,7 @@ Parts are listed in tour order; each writes its PNG into the demo folder.
 
 PARTS: dict[str, str] = {
     "river_swim": "tacsuite.demos.river_swim",
+    "lsd": "tacsuite.demos.lsd",
+    "robust": "tacsuite.demos.robust",
     "sim_press": "tacsuite.demos.sim_press",
 }

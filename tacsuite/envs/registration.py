@@ -28,6 +28,12 @@ class EnvEntry:
 ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/RiverSwim-v0", "tacsuite.envs.river_swim:RiverSwimEnv",
              max_episode_steps=1000),
+    EnvEntry("tacsuite/LSDBandit-v0", "tacsuite.envs.lsd_bandit:LSDBanditEnv"),
+    EnvEntry("tacsuite/RechargingBandit-v0", "tacsuite.envs.lsd_bandit:RechargingBanditEnv"),
+    EnvEntry("tacsuite/SimulatedLinearMDP-v0", "tacsuite.envs.linear_mdp:SimulatedLinearMDPEnv"),
+    EnvEntry("tacsuite/AmericanPutOption-v0",
+             "tacsuite.envs.american_put:AmericanPutOptionEnv"),
+    EnvEntry("tacsuite/RobustCartPole-v0", "tacsuite.envs.robust_cartpole:RobustCartPoleEnv"),
 ]
 
 

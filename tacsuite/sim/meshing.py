@@ -4,8 +4,9 @@
 where indenters press) with element size `h_contact` within `contact_radius` of the top
 centre, growing to `h` over one further `contact_radius`; `dome_pad` meshes a fingertip:
 a spherical cap on a cylindrical base, graded finer around the apex. Both check quality
-(`mesh.check_quality`) and cache the result: key = hash of the parameters and
-`MESHER_VERSION`, folder `$TACSUITE_CACHE/meshes` (default `~/.cache/tacsuite/meshes`).
+(`mesh.check_quality`) and cache the result: key = hash of the parameters,
+`MESHER_VERSION` and the gmsh version; folder `$TACSUITE_CACHE/meshes` (default
+`~/.cache/tacsuite/meshes`).
 
 gmsh comes with the `mesh` extra (`pip install tacsuite[mesh]`). Without it these
 functions raise ImportError; only `box_pad(..., fallback=True)` falls back to
@@ -46,8 +47,13 @@ def import_gmsh():
 
 
 def cache_key(kind: str, params: dict) -> str:
-    blob = json.dumps({"kind": kind, "params": params, "mesher": MESHER_VERSION},
-                      sort_keys=True)
+    """Hash of the parameters, this module's recipe version and gmsh's version."""
+    try:
+        gmsh_version = import_gmsh().__version__
+    except ImportError:
+        gmsh_version = None
+    blob = json.dumps({"kind": kind, "params": params, "mesher": MESHER_VERSION,
+                       "gmsh": gmsh_version}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -78,9 +84,13 @@ def _positive(**kw) -> None:
 
 
 def box_pad(size=(0.02, 0.02, 0.005), h: float = 1.5e-3, h_contact: float = 5e-4,
-            contact_radius: float = 3e-3, *, use_cache: bool = True,
+            contact_radius: float = 3e-3, *, quarter: bool = False, use_cache: bool = True,
             fallback: bool = False) -> TetMesh:
     """Graded tetrahedral box pad, bottom (z = 0) nodes bonded to the sensor frame.
+
+    `quarter=True` meshes only the x >= 0, y >= 0 quarter [0, W/2] x [0, L/2] x [0, H]
+    (contact centre at its corner) for solvers that impose the symmetry planes x = 0
+    and y = 0.
 
     With `fallback=True` and no gmsh installed, returns `structured_box` with cells of
     about `h_contact` (meta["mesher"] == "structured").
@@ -92,17 +102,20 @@ def box_pad(size=(0.02, 0.02, 0.005), h: float = 1.5e-3, h_contact: float = 5e-4
     if h > min(W, L, H) * 2:
         raise ValueError(f"h={h} is larger than twice the pad's smallest side {min(W, L, H)}")
     params = {"size": [W, L, H], "h": h, "h_contact": h_contact,
-              "contact_radius": contact_radius}
+              "contact_radius": contact_radius, "quarter": bool(quarter)}
     try:
         import_gmsh()
     except ImportError:
         if not fallback:
             raise
+        if quarter:
+            raise
         cells = tuple(max(1, round(s / h_contact)) for s in (W, L, H))
         return structured_box((W, L, H), cells)
+    x0, y0, wx, wy = (0.0, 0.0, W / 2, L / 2) if quarter else (-W / 2, -L / 2, W, L)
 
     def build():
-        mesh = _gmsh_mesh(lambda g: g.model.occ.addBox(-W / 2, -L / 2, 0.0, W, L, H),
+        mesh = _gmsh_mesh(lambda g: g.model.occ.addBox(x0, y0, 0.0, wx, wy, H),
                           (0.0, 0.0, H), h, h_contact, contact_radius)
         mesh.meta.update({"mesher": "gmsh", "kind": "box_pad", **params})
         return mesh

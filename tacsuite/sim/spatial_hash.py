@@ -11,7 +11,9 @@ out of the surface: the direction of the distance gradient.
 
 The structure is rebuilt by one kernel launch per step (`rebuild`) from the current node
 positions, which the hash can read straight from the simulator's own field. Kernels call
-`closest(p)` (a @ti.func); `query(points)` does the same from numpy.
+`closest(p)` (a @ti.func); `query(points)` does the same from numpy. `closest` is for
+detection (its search loop is not differentiated); `face_distance(p, t)` gives the smooth
+plane distance to the triangle it found, for differentiable contact forces.
 `closest_points_bruteforce` is the all-pairs numpy reference; `query_allpairs` is the
 all-pairs Taichi kernel used as the speed baseline.
 """
@@ -26,7 +28,6 @@ from tacsuite.sim.backend import ensure_init, import_taichi
 ti = import_taichi()
 
 _HASH_PRIMES = (73856093, 19349663, 83492791)
-_WIDEN = 1.0 + 1e-4
 
 
 def closest_points_bruteforce(points, verts, tris, cutoff: float = np.inf,
@@ -184,6 +185,17 @@ class SurfaceHash:
             (ti.cast(c[2], ti.u32) * ti.u32(_HASH_PRIMES[2]))
         return ti.cast(h & ti.u32(self.table_size - 1), ti.i32)
 
+    @ti.func
+    def _reaches(self, t, cell):
+        """Whether triangle t's bounding sphere grown by the cutoff meets the cell: the
+        bounding box alone would also fill the box corners, about twice the cells."""
+        s = self.sphere[t]
+        size = 1.0 / self.consts[1]
+        lo = ti.cast(cell, self.dtype) * size
+        gap = ti.max(lo - s.xyz, 0.0) + ti.max(s.xyz - (lo + size), 0.0)
+        reach = s.w + self.consts[0] + 1e-4 * size  # slack for floor() rounding
+        return gap.norm_sqr() <= reach * reach
+
     @ti.kernel
     def _rebuild_kernel(self) -> ti.i32:
         for i in self.cell_count:
@@ -201,8 +213,10 @@ class SurfaceHash:
                 fn = n / ln
             self.fn[t] = fn
             centre = (a + b + c) / 3.0
+            # Radius padded by 1e-5 (relative) so f32 rounding never cuts a corner off.
             self.sphere[t] = ti.Vector([centre[0], centre[1], centre[2], ti.sqrt(ti.max(
-                (a - centre).norm_sqr(), (b - centre).norm_sqr(), (c - centre).norm_sqr()))])
+                (a - centre).norm_sqr(), (b - centre).norm_sqr(), (c - centre).norm_sqr()))
+                * (1.0 + 1e-5)])
             corners = [a, b, c]
             for k in ti.static(range(3)):
                 e1 = corners[(k + 1) % 3] - corners[k]
@@ -215,7 +229,8 @@ class SurfaceHash:
             hi = self._cell(ti.max(a, b, c) + self.consts[0])
             for i, j, k in ti.ndrange((lo[0], hi[0] + 1), (lo[1], hi[1] + 1),
                                       (lo[2], hi[2] + 1)):
-                ti.atomic_add(self.cell_count[self._hash(ti.Vector([i, j, k]))], 1)
+                if self._reaches(t, ti.Vector([i, j, k])):
+                    ti.atomic_add(self.cell_count[self._hash(ti.Vector([i, j, k]))], 1)
         ti.loop_config(serialize=True)
         for i in range(self.table_size):
             if i == 0:
@@ -230,18 +245,20 @@ class SurfaceHash:
             hi = self._cell(ti.max(a, b, c) + self.consts[0])
             for i, j, k in ti.ndrange((lo[0], hi[0] + 1), (lo[1], hi[1] + 1),
                                       (lo[2], hi[2] + 1)):
-                slot = ti.atomic_add(self.cell_fill[self._hash(ti.Vector([i, j, k]))], 1)
-                if slot < self.capacity:
-                    self.entries[slot] = t
-                    self.entry_sphere[slot] = self.sphere[t]
+                if self._reaches(t, ti.Vector([i, j, k])):
+                    slot = ti.atomic_add(self.cell_fill[self._hash(ti.Vector([i, j, k]))], 1)
+                    if slot < self.capacity:
+                        self.entries[slot] = t
+                        self.entry_sphere[slot] = self.sphere[t]
         return self.cell_start[self.table_size]
 
     # --- queries ----------------------------------------------------------------------
     @ti.func
-    def _candidate(self, p, t, sphere, best_d2, best_t, best_bary, best_feat):
-        # Bounding-sphere test first: it rejects most candidates for one vector read.
-        lower = (p - sphere.xyz).norm() - sphere.w
-        if lower <= 0 or lower * lower <= best_d2:
+    def _candidate(self, p, t, sphere, best_d2, best_d, best_t, best_bary, best_feat):
+        # Bounding-sphere test first (|p - centre| <= best + radius, no square root): it
+        # rejects most candidates for one contiguous vector read.
+        reach = best_d + sphere.w
+        if (p - sphere.xyz).norm_sqr() <= reach * reach:
             a = self.x[self.tris[t][0]]
             b = self.x[self.tris[t][1]]
             c = self.x[self.tris[t][2]]
@@ -251,8 +268,8 @@ class SurfaceHash:
             # Ties (a point equidistant from two triangles) go to the lower id:
             # deterministic whatever order the atomics filled the bucket in.
             if d2 < best_d2 or (d2 == best_d2 and (best_t < 0 or t < best_t)):
-                best_d2, best_t, best_bary, best_feat = d2, t, bary, feat
-        return best_d2, best_t, best_bary, best_feat
+                best_d2, best_d, best_t, best_bary, best_feat = d2, ti.sqrt(d2), t, bary, feat
+        return best_d2, best_d, best_t, best_bary, best_feat
 
     @ti.func
     def _finish(self, p, best_d2, best_t, best_bary, best_feat):
@@ -291,21 +308,50 @@ class SurfaceHash:
         h = self._hash(self._cell(p))
         start = self.cell_start[h]
         end = ti.min(self.cell_start[h + 1], self.capacity)
-        # Pass 1: the nearest bounding-sphere centre bounds the answer from above, so
-        # pass 2 runs the exact test only on the few triangles that can beat it. The
-        # bound is widened by a few ulps so rounding cannot reject the true nearest.
-        best_d2 = self.consts[0] * self.consts[0]
+        # Pass 1: the triangle with the nearest bounding-sphere centre is usually the
+        # nearest or close to it; its exact distance is a tight bound, so pass 2 runs the
+        # exact test only on the few triangles whose spheres come closer than that.
+        near_k = -1
+        near_c2 = self.consts[0] * self.consts[0] * 4.0
         for k in range(start, end):
-            best_d2 = ti.min(best_d2, (p - self.entry_sphere[k].xyz).norm_sqr() * _WIDEN)
+            c2 = (p - self.entry_sphere[k].xyz).norm_sqr()
+            if c2 < near_c2:
+                near_c2, near_k = c2, k
+        best_d2 = self.consts[0] * self.consts[0]
+        best_d = self.consts[0]
         best_t = -1
         best_bary = ti.Vector.zero(self.dtype, 3)
         best_feat = 0
+        if near_k >= 0:
+            best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                p, self.entries[near_k], self.entry_sphere[near_k], best_d2, best_d, best_t,
+                best_bary, best_feat)
         for k in range(start, end):
-            best_d2, best_t, best_bary, best_feat = self._candidate(
-                p, self.entries[k], self.entry_sphere[k], best_d2, best_t, best_bary,
+            best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                p, self.entries[k], self.entry_sphere[k], best_d2, best_d, best_t, best_bary,
                 best_feat)
         dist, normal = self._finish(p, best_d2, best_t, best_bary, best_feat)
         return best_t, dist, normal, best_bary
+
+    @ti.func
+    def face_distance(self, p, t):
+        """(signed distance to triangle t's plane, its unit normal, barycentrics of p's
+        projection) at the current positions.
+
+        Smooth in p and in the node positions (no branches on geometry), so Taichi's
+        autodiff can carry contact gradients through it once `closest` has picked t.
+        """
+        a = self.x[self.tris[t][0]]
+        b = self.x[self.tris[t][1]]
+        c = self.x[self.tris[t][2]]
+        n2 = (b - a).cross(c - a)
+        area2 = n2.norm_sqr()
+        n = n2 / ti.sqrt(area2)
+        d = n.dot(p - a)
+        q = p - d * n
+        wb = (q - a).cross(c - a).dot(n2) / area2
+        wc = (b - a).cross(q - a).dot(n2) / area2
+        return d, n, ti.Vector([1.0 - wb - wc, wb, wc])
 
     @ti.kernel
     def _query_kernel(self, pts: ti.template(), n: ti.i32, dist: ti.template(),
@@ -320,12 +366,13 @@ class SurfaceHash:
         for i in range(n):
             p = pts[i]
             best_d2 = self.consts[0] * self.consts[0]
+            best_d = self.consts[0]
             best_t = -1
             best_bary = ti.Vector.zero(self.dtype, 3)
             best_feat = 0
             for t in range(self.n_tris):
-                best_d2, best_t, best_bary, best_feat = self._candidate(
-                    p, t, self.sphere[t], best_d2, best_t, best_bary, best_feat)
+                best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                    p, t, self.sphere[t], best_d2, best_d, best_t, best_bary, best_feat)
             d, nn = self._finish(p, best_d2, best_t, best_bary, best_feat)
             tri[i], dist[i], normal[i], bary[i] = best_t, d, nn, best_bary
 

@@ -72,6 +72,21 @@ def test_box_pad_is_graded_towards_the_contact_centre(pad):
     assert near == pytest.approx(6e-4, rel=0.35)
 
 
+def test_quarter_box_pad():
+    q = meshing.box_pad(SIZE, h=2e-3, h_contact=6e-4, contact_radius=2.5e-3, quarter=True,
+                        use_cache=False)
+    assert q.volumes().sum() == pytest.approx(np.prod(SIZE) / 4, rel=1e-10)
+    assert q.points[:, 0].min() == 0 and q.points[:, 1].min() == 0
+    assert q.points[:, :2].max(0) == pytest.approx([SIZE[0] / 2, SIZE[1] / 2])
+    # Finest near the corner x = y = 0 of the top face, where the full pad's centre is.
+    t = q.surface_tris
+    top = np.all(np.isclose(q.points[t, 2], SIZE[2]), axis=1)
+    r = np.linalg.norm(q.points[t[top]].mean(1)[:, :2], axis=1)
+    edge = np.linalg.norm(q.points[t[top, 0]] - q.points[t[top, 1]], axis=1)
+    assert edge[r < 1.5e-3].mean() < 1e-3 < edge[r > 6e-3].mean()
+    check_quality(q)
+
+
 def test_dome_pad_volume_and_shape():
     R, c, b = 0.01, 0.003, 0.002
     m = meshing.dome_pad(R, c, b, h=1.5e-3, h_contact=6e-4, contact_radius=2e-3,
@@ -87,6 +102,11 @@ def test_dome_pad_volume_and_shape():
     r_bottom = np.linalg.norm(m.points[m.bottom_nodes, :2], axis=1)
     assert r_bottom.max() == pytest.approx(np.sqrt(a2), rel=1e-6)
     check_quality(m)
+    # Graded: surface edges near the apex are finer than those far from it.
+    t, p = m.surface_tris, m.points
+    edge = np.linalg.norm(p[t[:, 0]] - p[t[:, 1]], axis=1)
+    gap = np.linalg.norm(p[t].mean(1) - [0, 0, b + c], axis=1)
+    assert edge[gap < 1.5e-3].mean() < 8e-4 < 1.2e-3 < edge[gap > 6e-3].mean()
 
 
 def test_quality_figures_and_rejection_of_slivers():

@@ -160,3 +160,46 @@ def test_closest_point_triangle_regions():
     np.testing.assert_allclose(bary, [[0.6, 0.2, 0.2], [1, 0, 0], [0, 1, 0], [0, 0, 1],
                                       [0.5, 0.5, 0], [0, 0.5, 0.5], [0.5, 0, 0.5]])
     assert feat.tolist() == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_face_distance_and_its_autodiff():
+    verts = np.array([[0, 0, 0], [2, 0, 0.2], [0, 2, 0.1], [0.5, 0.5, -1]], float) * 1e-3
+    tris = np.array([[0, 1, 2], [0, 3, 1], [1, 3, 2], [0, 2, 3]])
+    x = ti.Vector.field(3, ti.f64, shape=4, needs_grad=True)
+    x.from_numpy(verts)
+    h = SurfaceHash(tris, 1e-3, positions=x)
+    h.rebuild()
+    p = np.array([0.5e-3, 0.4e-3, 0.3e-3])
+    pt = ti.Vector.field(3, ti.f64, shape=(), needs_grad=True)
+    pt[None] = p.tolist()
+    loss = ti.field(ti.f64, shape=(), needs_grad=True)
+    bary = ti.Vector.field(3, ti.f64, shape=())
+
+    @ti.kernel
+    def energy():
+        d, _, b = h.face_distance(pt[None], 0)
+        loss[None] += d * d
+        bary[None] = b
+
+    with ti.ad.Tape(loss):
+        energy()
+    a, b, c = verts[tris[0]]
+    n = np.cross(b - a, c - a)
+    n /= np.linalg.norm(n)
+    d = n @ (p - a)
+    assert loss[None] == pytest.approx(d * d, rel=1e-12)
+    w = bary.to_numpy()
+    np.testing.assert_allclose(w @ verts[tris[0]], p - d * n, atol=1e-15)
+    np.testing.assert_allclose(pt.grad.to_numpy(), 2 * d * n, rtol=1e-9)
+    # d(loss)/d(node positions) against central differences.
+    g = x.grad.to_numpy()
+    for node, k in ((0, 2), (1, 0), (2, 2)):
+        fd = []
+        for s in (1, -1):
+            v = verts.copy()
+            v[node, k] += s * 1e-9
+            a, b, c = v[tris[0]]
+            nn = np.cross(b - a, c - a)
+            fd.append((nn @ (p - a) / np.linalg.norm(nn)) ** 2)
+        assert g[node, k] == pytest.approx((fd[0] - fd[1]) / 2e-9, rel=1e-5)
+    assert np.abs(g[3]).max() == 0

@@ -1,0 +1,228 @@
+"""Reproduce the DR-RPO picture: train in the nominal env, test under shifts, 10 seeds.
+
+Parts (all by default):
+- linear: tacsuite/SimulatedLinearMDP-v0, DR-RPO vs DR-LSVI-UCB vs LSVI-UCB trained at
+  q = 0 with radius rho on the shifted factor; the exact value of each learned policy for
+  q = 0, 0.1, ..., 1 (IQM over seeds with 95% bootstrap bands), a Monte-Carlo check at
+  q in {0, 0.5, 0.8}, and DR-RPO's average robust suboptimality (1/k) sum_j subopt(pi^j)
+  against k (theory: falls at least like 1/sqrt(k));
+- put: tacsuite/AmericanPutOption-v0 trained at p = 0.5, tested at p in {0.2, ..., 1.0};
+- cartpole: tacsuite/RobustCartPole-v0 trained with the default physics, tested under
+  longer/heavier poles, a weaker motor and action noise.
+
+Writes runs/reproduce_dr_rpo/result.json and reproduce_dr_rpo.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from tacsuite.agents import dr_lsvi_ucb, dr_rpo, lsvi_ucb  # noqa: E402
+from tacsuite.agents.common.linear_runs import (  # noqa: E402
+    finite_state_features,
+    make_env,
+    run_episode,
+)
+from tacsuite.commands.evaluate import evaluate_policy  # noqa: E402
+from tacsuite.common import atomic, plots, stats  # noqa: E402
+from tacsuite.envs.linear_mdp import linear_mdp_model  # noqa: E402
+from tacsuite.theory.robust import finite_horizon_values, robust_value_iteration  # noqa: E402
+
+ALGOS = {"dr-rpo": dr_rpo, "dr-lsvi-ucb": dr_lsvi_ucb, "lsvi-ucb": lsvi_ucb}
+LINEAR = "tacsuite/SimulatedLinearMDP-v0"
+PUT = "tacsuite/AmericanPutOption-v0"
+CARTPOLE = "tacsuite/RobustCartPole-v0"
+CARTPOLE_BASE = "n_centers=2,horizon=100"
+CARTPOLE_TESTS = {"nominal": "", "length x2": "length=1.0", "masspole x5": "masspole=0.5",
+                  "force 0.6x": "force_mag=6.0", "action noise 0.2": "action_noise=0.2"}
+
+
+def exact_value(policy: np.ndarray, q: float) -> float:
+    m = linear_mdp_model(q)
+    V, _ = finite_horizon_values(m.transitions(), m.rewards(), policy)
+    return float(m.initial @ V[0])
+
+
+def summary(x) -> dict:
+    return stats.iqm_ci(np.asarray(x), reps=1000)
+
+
+def linear_part(seeds, episodes, rho, mc_episodes) -> dict:
+    qs = np.round(np.linspace(0, 1, 11), 2)
+    states = finite_state_features(make_env(LINEAR, ""))
+    values = {a: np.zeros((len(seeds), qs.size)) for a in ALGOS}
+    mc = {a: {q: [] for q in (0.0, 0.5, 0.8)} for a in ALGOS}
+    subopt = np.zeros((len(seeds), episodes))
+    for a, mod in ALGOS.items():
+        for i, seed in enumerate(seeds):
+            cfg = mod.Config(episodes=episodes, rho=rho, seed=seed, out="",
+                             track_suboptimality=(a == "dr-rpo"))
+            learner, _ = mod.fit(cfg)
+            pi = learner.policy_table(states)
+            values[a][i] = [exact_value(pi, q) for q in qs]
+            for q in mc[a]:
+                kw = {"q": q} if q else {}
+                mc[a][q].append(evaluate_policy(pi, LINEAR, kw, mc_episodes, seed)["mean"])
+            if a == "dr-rpo":
+                subopt[i] = learner.suboptimality
+    mask = np.zeros((3, 4))
+    mask[0, 3] = rho
+    robust_opt = robust_value_iteration(linear_mdp_model(0.0), rho=mask).policy
+    nominal_opt = robust_value_iteration(linear_mdp_model(0.0)).policy
+    k = np.arange(1, episodes + 1)
+    avg = np.cumsum(subopt, axis=1) / k
+    tail = slice(episodes // 10, episodes)
+    # Slope of log(median average suboptimality) against log(k) over the last 90%.
+    slope = float(np.polyfit(np.log(k[tail]),
+                             np.log(np.maximum(np.median(avg, 0)[tail], 1e-12)), 1)[0])
+    return {
+        "q": qs.tolist(), "rho": rho, "episodes": episodes, "seeds": list(seeds),
+        "exact_value": {a: {f"{q:g}": summary(values[a][:, j]) for j, q in enumerate(qs)}
+                        for a in ALGOS},
+        "monte_carlo": {a: {f"{q:g}": summary(v) for q, v in mc[a].items()} for a in ALGOS},
+        "mc_episodes": mc_episodes,
+        "robust_optimal_policy_value": {f"{q:g}": exact_value(robust_opt, q) for q in qs},
+        "nominal_optimal_policy_value": {f"{q:g}": exact_value(nominal_opt, q) for q in qs},
+        "dr_rpo_average_suboptimality_at_K": summary(avg[:, -1]),
+        "dr_rpo_average_suboptimality_loglog_slope": slope,
+        "_curves": {"values": {a: v.tolist() for a, v in values.items()},
+                    "avg_subopt": avg.tolist()},
+    }
+
+
+def continuous_part(env_id, base_kwargs, train_episodes, test_kwargs, test_episodes, seeds,
+                    rho, bonus_scale: float = 1.0) -> dict:
+    out = {}
+    for a, mod in ALGOS.items():
+        scores = np.zeros((len(seeds), len(test_kwargs)))
+        for i, seed in enumerate(seeds):
+            learner, _ = mod.fit(mod.Config(env=env_id, env_kwargs=base_kwargs, rho=rho,
+                                            episodes=train_episodes, seed=seed, out="",
+                                            bonus_scale=bonus_scale))
+            for j, extra in enumerate(test_kwargs.values()):
+                kw = ",".join(x for x in (base_kwargs, extra) if x)
+                env = make_env(env_id, kw)
+                scores[i, j] = np.mean([run_episode(env, learner, seed=1000 * seed + t,
+                                                    learn=False)
+                                        for t in range(test_episodes)])
+                env.close()
+        out[a] = {"scores": scores.tolist(),
+                  "iqm": {name: summary(scores[:, j]) for j, name in enumerate(test_kwargs)}}
+    return out
+
+
+def plot(result: dict, out: Path) -> None:
+    fig, axes = plots.figure(ncols=2, nrows=2, width=5.5, height=3.8)
+    lin = result.get("linear")
+    if lin:
+        ax = axes[0, 0]
+        for (a, curves), color in zip(lin["_curves"]["values"].items(), plots.PALETTE,
+                                      strict=False):
+            plots.iqm_band(ax, lin["q"], np.asarray(curves), a, color=color, reps=300)
+        ax.plot(lin["q"], list(lin["robust_optimal_policy_value"].values()), "k--", lw=0.8,
+                label=f"rho={lin['rho']}-robust optimum (exact)")
+        ax.set_xlabel("test shift q")
+        ax.set_ylabel("expected return (exact)")
+        ax.set_title(f"SimulatedLinearMDP: trained at q=0, K={lin['episodes']}")
+        ax.legend(fontsize=7)
+        ax = axes[0, 1]
+        avg = np.asarray(lin["_curves"]["avg_subopt"])
+        k = np.arange(1, avg.shape[1] + 1)
+        plots.iqm_band(ax, k, np.maximum(avg, 1e-6), "DR-RPO", color=plots.PALETTE[0], reps=200)
+        ref = avg[:, 9].mean() * np.sqrt(10) / np.sqrt(k)
+        ax.plot(k, ref, "k:", label="c / sqrt(k)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("episodes k")
+        ax.set_ylabel("average robust suboptimality")
+        ax.set_title(f"slope {lin['dr_rpo_average_suboptimality_loglog_slope']:.2f} (log-log)")
+        ax.legend(fontsize=7)
+    for ax, key, xlabel in ((axes[1, 0], "put", "test up-probability p"),
+                            (axes[1, 1], "cartpole", "test perturbation")):
+        part = result.get(key)
+        if not part:
+            ax.axis("off")
+            continue
+        names = list(next(iter(part.values()))["iqm"])
+        x = np.arange(len(names))
+        for (a, r), color in zip(part.items(), plots.PALETTE, strict=False):
+            mid = [r["iqm"][n]["iqm"] for n in names]
+            lo = [r["iqm"][n]["ci_low"] for n in names]
+            hi = [r["iqm"][n]["ci_high"] for n in names]
+            ax.plot(x, mid, "o-", color=color, label=a)
+            ax.fill_between(x, lo, hi, color=color, alpha=0.2, linewidth=0)
+        ax.set_xticks(x, names, fontsize=7)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test return (IQM, 95% CI)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    atomic.savefig(out / "reproduce_dr_rpo.png", fig)
+    plots.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="3 seeds and small budgets")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--episodes", type=int, default=1000, help="linear-MDP training episodes")
+    ap.add_argument("--rho", type=float, default=0.5, help="radius on the linear MDP")
+    ap.add_argument("--parts", default="linear,put,cartpole")
+    ap.add_argument("--out", default="runs/reproduce_dr_rpo")
+    args = ap.parse_args()
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - {"linear", "put", "cartpole"}
+    if unknown:
+        raise SystemExit(f"unknown parts {sorted(unknown)}; choose from linear, put, cartpole")
+    seeds = list(range(3 if args.quick else args.seeds))
+    K = 200 if args.quick else args.episodes
+    out = Path(args.out)
+    result: dict = {"quick": args.quick}
+    t0 = time.perf_counter()
+    if "linear" in parts:
+        lin = linear_part(seeds, K, args.rho, 300 if args.quick else 1000)
+        result["linear"] = lin
+        for q in ("0", "0.5", "0.8"):
+            line = ", ".join(f"{a} {lin['exact_value'][a][q]['iqm']:.3f} "
+                             f"[{lin['exact_value'][a][q]['ci_low']:.3f}, "
+                             f"{lin['exact_value'][a][q]['ci_high']:.3f}]" for a in ALGOS)
+            print(f"linear MDP q={q}: exact value IQM over {len(seeds)} seeds: {line}")
+        for q in ("0", "0.5", "0.8"):
+            line = ", ".join(f"{a} {lin['monte_carlo'][a][q]['iqm']:.3f}" for a in ALGOS)
+            print(f"linear MDP q={q}: Monte-Carlo mean return IQM: {line}")
+        print(f"DR-RPO average robust suboptimality at K={K}: "
+              f"{lin['dr_rpo_average_suboptimality_at_K']['iqm']:.4f}, log-log slope "
+              f"{lin['dr_rpo_average_suboptimality_loglog_slope']:.2f} (1/sqrt(K) is -0.5)")
+    if "put" in parts:
+        tests = {f"{p:g}": f"p={p}" for p in (0.2, 0.4, 0.6, 0.8, 1.0)}
+        put = continuous_part(PUT, "d=30", 60 if args.quick else 300, tests,
+                              30 if args.quick else 100, seeds, 0.02)
+        result["put"] = put
+        for a, r in put.items():
+            print(f"put {a}: " + ", ".join(f"p={n} {v['iqm']:.2f}" for n, v in r["iqm"].items()))
+    if "cartpole" in parts:
+        cp = continuous_part(CARTPOLE, CARTPOLE_BASE, 20 if args.quick else 100,
+                             CARTPOLE_TESTS, 5 if args.quick else 20, seeds, 0.05,
+                             bonus_scale=30.0)  # optimism must cover returns up to H = 100
+        result["cartpole"] = cp
+        for a, r in cp.items():
+            print(f"cartpole {a}: " + ", ".join(f"{n} {v['iqm']:.1f}"
+                                                 for n, v in r["iqm"].items()))
+    result["seconds"] = time.perf_counter() - t0
+    plot(result, out)
+    result["png"] = "reproduce_dr_rpo.png"
+    if "linear" in result:
+        result["linear"].pop("_curves")
+    atomic.write_json(out / "result.json", result)
+    print(f"wrote {out / 'result.json'} and {out / 'reproduce_dr_rpo.png'} "
+          f"in {result['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

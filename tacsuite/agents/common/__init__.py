@@ -1,0 +1,1 @@
+"""Pieces several agents share (written once): ridge statistics, bonuses, training loops."""
