@@ -15,6 +15,7 @@ from tacsuite.common.cliargs import dispatch
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("tacsuite.commands.envs", "List every registered environment id with a summary."),
+    "data": ("tacsuite.commands.data", "Generate and list offline datasets (Minari format)."),
     "demo": ("tacsuite.commands.demo", "Run the tour of the suite and write runs/demo/."),
 }
 

@@ -28,6 +28,8 @@ class EnvEntry:
 ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/RiverSwim-v0", "tacsuite.envs.river_swim:RiverSwimEnv",
              max_episode_steps=1000),
+    EnvEntry("tacsuite/GridStitch-v0", "tacsuite.envs.grid_stitch:GridStitchEnv",
+             max_episode_steps=40),
 ]
 
 
