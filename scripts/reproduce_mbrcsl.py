@@ -121,10 +121,12 @@ def _plot_width(out: Path, width: dict) -> None:
     ax = axes[0, 0]
     n = np.array(width["sizes"])
     for key, label, color in (("fqi_width", "Bellman-complete class (FQI)", plots.PALETTE[1]),
-                              ("rcsl_width", "RCSL policy", plots.PALETTE[0]),
+                              ("rcsl_width", "RCSL policy (same as Q*)", plots.PALETTE[0]),
                               ("q_star_width", "Q* (realizability)", plots.PALETTE[2])):
         w = np.array(width[key], dtype=float)
-        ax.plot(n, np.median(w, 1), "o-", label=label, color=color)
+        style = "s:" if key == "rcsl_width" else "o-"  # RCSL and Q* coincide at 0
+        ax.plot(n, np.median(w, 1), style, label=label, color=color, ms=8 if key ==
+                "rcsl_width" else 5)
         ax.fill_between(n, w.min(1), w.max(1), alpha=0.2, color=color, linewidth=0)
     ax.plot(n, width["lower_bound"], "k--", lw=1, label="lower bound |S| - 2")
     ax.set_xlabel("|S|")
