@@ -5,4 +5,5 @@ Parts are listed in tour order; each writes its PNG into the demo folder.
 
 PARTS: dict[str, str] = {
     "river_swim": "tacsuite.demos.river_swim",
+    "stitching": "tacsuite.demos.stitching",
 }
