@@ -74,6 +74,20 @@ def grid_stitch_optimal_factory(episode: int, rng: np.random.Generator, env: gym
     return WaypointPolicy(OPTIMAL_ROUTE, rng)
 
 
+def point_maze_mixed_factory(episode: int, rng: np.random.Generator, env: gym.Env) -> Policy:
+    """PointMazeStitch: even episodes start -> midpoint, odd ones the detour to the goal."""
+    from tacsuite.envs.point_maze_stitch import DETOUR_ROUTE, SHORT_ROUTE, PDWaypointPolicy
+
+    return PDWaypointPolicy(SHORT_ROUTE if episode % 2 == 0 else DETOUR_ROUTE, rng)
+
+
+def point_maze_optimal_factory(episode: int, rng: np.random.Generator, env: gym.Env
+                               ) -> Policy:
+    from tacsuite.envs.point_maze_stitch import OPTIMAL_ROUTE, PDWaypointPolicy
+
+    return PDWaypointPolicy(OPTIMAL_ROUTE, rng)
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """A named, reproducible dataset: which env, which behaviour, how many episodes."""
@@ -97,6 +111,16 @@ DATASETS: dict[str, DatasetSpec] = {
     "gridstitch-random": DatasetSpec(
         "tacsuite/gridstitch/random-v0", "tacsuite/GridStitch-v0", random_policy_factory,
         100, "Uniform random actions (reference scores)."),
+    "pointmaze-mixed": DatasetSpec(
+        "tacsuite/pointmaze/mixed-v0", "tacsuite/PointMazeStitch-v0", point_maze_mixed_factory,
+        400, "MuJoCo Point Maze (needs tacsuite[mujoco]): half start->midpoint, half the "
+        "detour to the goal, 200 steps each; the shortest route appears only as a stitch."),
+}
+
+# env id -> scripted expert used for the normalised score's upper reference
+EXPERTS: dict[str, PolicyFactory] = {
+    "tacsuite/GridStitch-v0": grid_stitch_optimal_factory,
+    "tacsuite/PointMazeStitch-v0": point_maze_optimal_factory,
 }
 
 
@@ -268,10 +292,10 @@ def reference_scores(env_id: str) -> tuple[float | None, float | None]:
     """(random, expert) mean returns for normalised scores, measured once per process."""
     if env_id in REFERENCE_SCORES:
         return REFERENCE_SCORES[env_id]
-    if env_id != "tacsuite/GridStitch-v0":
+    if env_id not in EXPERTS:
         return None, None
-    rand = collect(env_id, random_policy_factory, 50, 10_000)
-    best = collect(env_id, grid_stitch_optimal_factory, 50, 10_000)
+    rand = collect(env_id, random_policy_factory, 20, 10_000)
+    best = collect(env_id, EXPERTS[env_id], 20, 10_000)
     scores = (float(np.mean([e["rewards"].sum() for e in rand])),
               float(np.mean([e["rewards"].sum() for e in best])))
     REFERENCE_SCORES[env_id] = scores

@@ -7,6 +7,7 @@ use the `"tacsuite:tacsuite/Name-v0"` form to import the package before lookup.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,13 @@ ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/GridStitch-v0", "tacsuite.envs.grid_stitch:GridStitchEnv",
              max_episode_steps=40),
 ]
+
+# MuJoCo envs join the table only where the optional extra imports, so the harness and
+# `tacsuite envs` never list an id that cannot be built.
+if importlib.util.find_spec("mujoco") and importlib.util.find_spec("gymnasium_robotics"):
+    ENVS.append(EnvEntry("tacsuite/PointMazeStitch-v0",
+                         "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",
+                         max_episode_steps=200))
 
 
 def register_all() -> None:
