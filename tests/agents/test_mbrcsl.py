@@ -98,3 +98,13 @@ def test_iql_bootstraps_past_the_dataset_best(tmp_path):
     # dynamic programming can stitch here: a 2-D state keeps the small class near-complete
     assert r["eval_return"] > r["dataset_max_return"] + 1.0
     assert len(r["curves"]["q_loss"]) == 4
+
+
+def test_mbrcsl_falls_back_to_rcsl_when_nothing_passes_the_filter(tmp_path):
+    r = mbrcsl.train(mbrcsl.Config(
+        seed=0, out=str(tmp_path), model_hidden=(32,), model_epochs=1, behavior_hidden=(32,),
+        behavior_epochs=1, rcsl_hidden=(32,), rcsl_epochs=2, rollout_batch=50, max_rounds=2,
+        margin=100.0, eval_episodes=2))
+    assert r["kept_rollouts"] == 0 and r["generated_rollouts"] == 100
+    assert r["target_return"] == 23.0  # conditioned on the dataset, as plain RCSL
+    assert not (tmp_path / "rollouts_kept.npy").exists()
