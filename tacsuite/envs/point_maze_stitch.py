@@ -118,21 +118,25 @@ OPTIMAL_ROUTE = (START_CELL, MID_CELL, (2, 3), GOAL_CELL)
 class PDWaypointPolicy:
     """The D4RL-style maze controller: `clip(kp * (waypoint - pos) - kd * vel) + noise`.
 
-    Intermediate waypoints count as reached within `tolerance`; the last one is held.
+    Intermediate waypoints count as reached within `tolerance` at a speed of at most
+    `max_speed` (as in the MBRCSL generator), so routes pass the midpoint slowly, in states
+    close to those of the runs that stop there; the last waypoint is held.
     """
 
     def __init__(self, route, rng: np.random.Generator, kp: float = 10.0, kd: float = 1.0,
-                 noise: float = 0.1, tolerance: float = 0.3):
+                 noise: float = 0.1, tolerance: float = 0.5, max_speed: float = 0.5):
         if len(route) < 1:
             raise ValueError("route needs at least one cell")
         self.waypoints = [cell_xy(c) for c in route]
         self.rng, self.kp, self.kd, self.noise, self.tolerance = rng, kp, kd, noise, tolerance
+        self.max_speed = max_speed
         self.index = 0
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         pos, vel = np.asarray(obs[:2], np.float64), np.asarray(obs[2:4], np.float64)
         while (self.index < len(self.waypoints) - 1
-               and np.linalg.norm(self.waypoints[self.index] - pos) < self.tolerance):
+               and np.linalg.norm(self.waypoints[self.index] - pos) < self.tolerance
+               and np.linalg.norm(vel) <= self.max_speed):
             self.index += 1
         a = self.kp * (self.waypoints[self.index] - pos) - self.kd * vel
         a = np.clip(a, -1, 1) + self.noise * self.rng.standard_normal(2)
