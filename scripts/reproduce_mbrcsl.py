@@ -74,7 +74,8 @@ def main(argv=None) -> int:
                     "returns": ret, "successes": suc,
                     "normalized": stats.iqm_ci([r["normalized_score"] for r in rs]),
                     "seconds_mean": float(np.mean([r["seconds"] for r in rs]))}
-    lines = [f"GridStitch-v0, dataset `{args.dataset}` (best dataset return "
+    env_name = args.env.split("/")[-1]
+    lines = [f"{env_name}, dataset `{args.dataset}` (best dataset return "
              f"{dataset_max:.1f}), {seeds} seeds, IQM [95% CI]", "",
              "| method | return | success | normalized | s/run |", "|---|---|---|---|---|"]
     for m, row in table.items():
@@ -87,7 +88,7 @@ def main(argv=None) -> int:
     width = bellman_completeness.width_experiment(
         sizes=(8, 16, 32) if args.quick else (8, 16, 32, 64, 128), seeds=3 if args.quick else 5)
     atomic.write_text(out / "table.md", text + "\n")
-    _plot_table(out, table, dataset_max)
+    _plot_table(out, table, dataset_max, env_name)
     _plot_width(out, width)
     atomic.write_json(out / "result.json", {
         "table": table, "dataset_max_return": dataset_max, "seeds": seeds, "quick": args.quick,
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _plot_table(out: Path, table: dict, dataset_max: float) -> None:
+def _plot_table(out: Path, table: dict, dataset_max: float, env_name: str) -> None:
     fig, axes = plots.figure(ncols=2, width=5)
     for ax, key, title in ((axes[0, 0], "return", "evaluation return"),
                            (axes[0, 1], "success", "success rate")):
@@ -108,7 +109,7 @@ def _plot_table(out: Path, table: dict, dataset_max: float) -> None:
         ax.bar(range(len(names)), mid, yerr=err, capsize=3,
                color=plots.PALETTE[: len(names)])
         ax.set_xticks(range(len(names)), [LABELS[m] for m in names], rotation=30)
-        ax.set_title(f"GridStitch-v0: {title} (IQM, 95% CI)")
+        ax.set_title(f"{env_name}: {title} (IQM, 95% CI)")
         if key == "return":
             ax.axhline(dataset_max, color="k", ls="--", lw=1, label="best dataset return")
             ax.legend(fontsize=8)
