@@ -62,7 +62,8 @@ class PointMazeStitchEnv(gym.Env):
     filter that MBRCSL relies on.
 
     ## Starting State
-    S's centre plus uniform noise of +-0.25 per axis; the goal is G's centre +-0.25.
+    S's centre plus uniform noise of +-0.25 per axis; the goal is exactly G's centre (the
+    library adds noise to it; it is removed so that the reward depends on the observation).
 
     ## Episode End
     Never terminates (the full horizon is played, as in MBRCSL); truncated after 200 steps.
@@ -97,7 +98,12 @@ class PointMazeStitchEnv(gym.Env):
         super().reset(seed=seed)
         inner_seed = int(self.np_random.integers(2**31))
         obs, _ = self._env.reset(seed=inner_seed)
-        self.goal = np.asarray(obs["desired_goal"], dtype=np.float64)
+        # A fixed goal keeps the reward a function of the observation, which holds no
+        # goal; with the library's goal noise a learned reward model can only predict the
+        # chance of success, and the return filter never fires.
+        self._env.goal = cell_xy(GOAL_CELL)
+        self._env.update_target_site_pos()
+        self.goal = self._env.goal.copy()
         return self._obs(obs), {}
 
     def step(self, action):
