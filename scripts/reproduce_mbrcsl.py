@@ -6,6 +6,8 @@
 Writes runs/reproduce_mbrcsl/{result.json, table.md, mbrcsl_table.png, bellman_width.png}:
 IQM of evaluation return and success rate over seeds with 95% stratified-bootstrap CIs,
 and the Bellman-completeness width experiment of tacsuite.theory.bellman_completeness.
+The MBRCSL row lists the rollouts kept per seed: 0 means the filter kept nothing and the
+run fell back to plain RCSL on the dataset.
 """
 
 from __future__ import annotations
@@ -73,16 +75,19 @@ def main(argv=None) -> int:
         table[m] = {"return": stats.iqm_ci(ret), "success": stats.iqm_ci(suc),
                     "returns": ret, "successes": suc,
                     "normalized": stats.iqm_ci([r["normalized_score"] for r in rs]),
-                    "seconds_mean": float(np.mean([r["seconds"] for r in rs]))}
+                    "seconds_mean": float(np.mean([r["seconds"] for r in rs])),
+                    "kept_rollouts": [r.get("kept_rollouts") for r in rs]}
     env_name = args.env.split("/")[-1]
     lines = [f"{env_name}, dataset `{args.dataset}` (best dataset return "
              f"{dataset_max:.1f}), {seeds} seeds, IQM [95% CI]", "",
-             "| method | return | success | normalized | s/run |", "|---|---|---|---|---|"]
+             "| method | return | success | normalized | s/run | kept rollouts |",
+             "|---|---|---|---|---|---|"]
     for m, row in table.items():
         r, s, nz = row["return"], row["success"], row["normalized"]
         lines.append(f"| {LABELS[m]} | {r['iqm']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}] "
                      f"| {s['iqm']:.2f} [{s['ci_low']:.2f}, {s['ci_high']:.2f}] "
-                     f"| {nz['iqm']:.0f} | {row['seconds_mean']:.0f} |")
+                     f"| {nz['iqm']:.0f} | {row['seconds_mean']:.0f} | "
+                     f"{'/'.join(str(k) for k in row['kept_rollouts']) if m == 'mbrcsl' else ''} |")
     text = "\n".join(lines)
     print(text)
     width = bellman_completeness.width_experiment(
