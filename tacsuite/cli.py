@@ -15,9 +15,12 @@ from tacsuite.common.cliargs import dispatch
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("tacsuite.commands.envs", "List every registered environment id with a summary."),
+    "data": ("tacsuite.commands.data", "Generate and list offline datasets (Minari format)."),
     "demo": ("tacsuite.commands.demo", "Run the tour of the suite and write runs/demo/."),
     "lsd": ("tacsuite.commands.lsd", "Plan or learn last-switch-dependent (LSD) bandits."),
-    "train": ("tacsuite.commands.train", "Train an agent (dr-rpo, dr-lsvi-ucb, lsvi-ucb, ...)."),
+    "train": ("tacsuite.commands.train",
+              "Train an agent (dr-rpo, dr-lsvi-ucb, lsvi-ucb, mbrcsl, rcsl, bc, pbc, dt-lite, "
+              "iql)."),
     "evaluate": ("tacsuite.commands.evaluate",
                  "Mean return with a CI of a trained policy in a (shifted) environment."),
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),

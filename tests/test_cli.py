@@ -52,3 +52,20 @@ def test_python_dash_m_and_demo_part(tmp_path):
 def test_demo_rejects_unknown_part(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--only", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_train_table_reaches_offline_agents(tmp_path, capsys):
+    from tacsuite.commands.train import TRAINERS
+
+    assert {"mbrcsl", "rcsl", "bc", "pbc", "iql", "dt-lite", "dr-rpo"} <= set(TRAINERS)
+    assert main(["train", "bc", "--epochs", "1", "--eval-episodes", "1",
+                 "--out", str(tmp_path / "bc")]) == 0
+    result = json.loads((tmp_path / "bc" / "result.json").read_text())
+    assert {"eval_return", "normalized_score", "success_rate", "seconds"} <= set(result)
+
+
+def test_env_table_lists_optional_envs_with_their_extra():
+    from tacsuite.commands.envs import env_table_markdown
+
+    assert "`tacsuite/PointMazeStitch-v0`" in env_table_markdown()
+    assert "needs the `mujoco` extra" in env_table_markdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from tacsuite.common.cliargs import run_config
-from tacsuite.envs.registration import registered_ids, summary
+from tacsuite.envs.registration import ENVS, registered_ids, summary
 
 
 @dataclasses.dataclass
@@ -15,8 +15,11 @@ class EnvsConfig:
 
 
 def env_table_markdown() -> str:
+    """Every environment of the suite, optional ones marked with the extra they need."""
     rows = ["| id | summary |", "|---|---|"]
-    rows += [f"| `{i}` | {summary(i)} |" for i in registered_ids()]
+    for e in sorted(ENVS, key=lambda e: e.id):
+        note = f" (needs the `{e.extra}` extra)" if e.extra else ""
+        rows.append(f"| `{e.id}` | {summary(e.id)}{note} |")
     return "\n".join(rows)
 
 

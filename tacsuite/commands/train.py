@@ -17,6 +17,12 @@ TRAINERS: dict[str, str] = {
     "dr-rpo": "tacsuite.agents.dr_rpo",
     "dr-lsvi-ucb": "tacsuite.agents.dr_lsvi_ucb",
     "lsvi-ucb": "tacsuite.agents.lsvi_ucb",
+    "mbrcsl": "tacsuite.agents.mbrcsl",
+    "rcsl": "tacsuite.agents.rcsl",
+    "bc": "tacsuite.agents.bc",
+    "pbc": "tacsuite.agents.pbc",
+    "dt-lite": "tacsuite.agents.dt_lite",
+    "iql": "tacsuite.agents.iql",
 }
 
 

@@ -8,4 +8,5 @@ PARTS: dict[str, str] = {
     "lsd": "tacsuite.demos.lsd",
     "robust": "tacsuite.demos.robust",
     "sim_press": "tacsuite.demos.sim_press",
+    "stitching": "tacsuite.demos.stitching",
 }

@@ -7,6 +7,7 @@ use the `"tacsuite:tacsuite/Name-v0"` form to import the package before lookup.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,11 @@ class EnvEntry:
     kwargs: dict[str, Any] = field(default_factory=dict)
     vector_entry_point: str | None = None
     nondeterministic: bool = False
+    extra: str | None = None  # optional extra whose packages the env needs
+    requires: tuple[str, ...] = ()  # importable modules of that extra
+
+    def available(self) -> bool:
+        return all(importlib.util.find_spec(m) is not None for m in self.requires)
 
 
 ENVS: list[EnvEntry] = [
@@ -34,12 +40,18 @@ ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/AmericanPutOption-v0",
              "tacsuite.envs.american_put:AmericanPutOptionEnv"),
     EnvEntry("tacsuite/RobustCartPole-v0", "tacsuite.envs.robust_cartpole:RobustCartPoleEnv"),
+    EnvEntry("tacsuite/GridStitch-v0", "tacsuite.envs.grid_stitch:GridStitchEnv",
+             max_episode_steps=40),
+    # Registered only where the optional extra imports, so the harness and `tacsuite envs`
+    # never list an id that cannot be built.
+    EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",
+             max_episode_steps=200, extra="mujoco", requires=("mujoco", "gymnasium_robotics")),
 ]
 
 
 def register_all() -> None:
     for e in ENVS:
-        if e.id in gym.registry:
+        if e.id in gym.registry or not e.available():
             continue
         gym.register(id=e.id, entry_point=e.entry_point, max_episode_steps=e.max_episode_steps,
                      kwargs=dict(e.kwargs), vector_entry_point=e.vector_entry_point,
@@ -54,13 +66,17 @@ def env_class(env_id: str) -> type:
     if env_id not in gym.registry:
         raise KeyError(f"unknown environment id {env_id!r}; `tacsuite envs` lists them")
     ep = gym.registry[env_id].entry_point
-    if not isinstance(ep, str):
-        return ep
-    module, _, name = ep.partition(":")
+    return _class_of(ep) if isinstance(ep, str) else ep
+
+
+def _class_of(entry_point: str) -> type:
+    module, _, name = entry_point.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
 def summary(env_id: str) -> str:
-    """First line of the environment class docstring."""
-    doc = (env_class(env_id).__doc__ or "").strip()
+    """First line of the environment class docstring (registered or optional ids)."""
+    entry = next((e for e in ENVS if e.id == env_id), None)
+    cls = _class_of(entry.entry_point) if entry else env_class(env_id)
+    doc = (cls.__doc__ or "").strip()
     return doc.splitlines()[0].strip() if doc else ""

@@ -1,0 +1,111 @@
+"""IQL: implicit Q-learning (Kostrikov et al., 2022), the Bellman-based offline baseline.
+
+Expectile regression of V on twin target Qs, one-step TD for Q with V as the bootstrap,
+and advantage-weighted regression for a deterministic policy. Time-limit truncations are
+not terminals: the bootstrap continues through them.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tacsuite.agents.common.mlp import Standardizer, mlp, tensor
+from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, start
+from tacsuite.agents.common.trajectories import episode_returns, evaluate, summarize
+from tacsuite.common.runs import RunDir
+from tacsuite.envs.datasets import to_d4rl
+
+
+@dataclass
+class Config(OfflineConfig):
+    out: str = "runs/iql"
+    """Run folder (config.json, metrics.jsonl, result.json)."""
+    steps: int = 5_000
+    """Gradient steps."""
+    batch: int = 256
+    """Minibatch size."""
+    hidden: tuple[int, ...] = (128, 128)
+    """Hidden sizes of Q, V and the policy."""
+    lr: float = 3e-4
+    """Adam learning rate."""
+    gamma: float = 0.95
+    """Discount (0.95 suits the 40-step GridStitch horizon; 0.99 needs ~3x more steps)."""
+    expectile: float = 0.7
+    """Expectile of V's regression on Q (0.5 = SARSA-like, -> 1 = max)."""
+    beta: float = 3.0
+    """Inverse temperature of the advantage weights."""
+    tau: float = 0.005
+    """Polyak rate of the target Q networks."""
+    log_every: int = 500
+    """Steps between metric lines."""
+
+
+def train(config: Config) -> dict:
+    t0 = time.perf_counter()
+    rng, episodes = start(config)
+    run = RunDir(config.out, config)
+    d = to_d4rl(episodes)
+    scale = Standardizer(d["observations"])
+    s, s2 = scale(tensor(d["observations"])), scale(tensor(d["next_observations"]))
+    a, r = tensor(d["actions"]), tensor(d["rewards"])
+    done = tensor(d["terminals"].astype(np.float32))
+    ds, da = s.shape[1], a.shape[1]
+    qs = [mlp(ds + da, 1, config.hidden) for _ in range(2)]
+    q_targets = [copy.deepcopy(q).requires_grad_(False) for q in qs]
+    v, pi = mlp(ds, 1, config.hidden), mlp(ds, da, config.hidden, out_activation=torch.nn.Tanh())
+    opt_q = torch.optim.Adam([p for q in qs for p in q.parameters()], lr=config.lr)
+    opt_v = torch.optim.Adam(v.parameters(), lr=config.lr)
+    opt_pi = torch.optim.Adam(pi.parameters(), lr=config.lr)
+    curves: dict[str, list[float]] = {"q_loss": [], "v_loss": [], "pi_loss": []}
+    acc = np.zeros(3)
+    for step in range(1, config.steps + 1):
+        i = torch.as_tensor(rng.integers(0, len(s), config.batch))
+        sa = torch.cat([s[i], a[i]], 1)
+        with torch.no_grad():
+            q_t = torch.min(*(qt(sa) for qt in q_targets)).squeeze(1)
+        diff = q_t - v(s[i]).squeeze(1)
+        weight = torch.abs(config.expectile - (diff < 0).float())
+        v_loss = (weight * diff**2).mean()
+        opt_v.zero_grad(set_to_none=True)
+        v_loss.backward()
+        opt_v.step()
+        with torch.no_grad():
+            target = r[i] + config.gamma * (1 - done[i]) * v(s2[i]).squeeze(1)
+            adv = q_t - v(s[i]).squeeze(1)
+            w = torch.clamp(torch.exp(config.beta * adv), max=100.0)
+        q_loss = sum(((q(sa).squeeze(1) - target) ** 2).mean() for q in qs)
+        opt_q.zero_grad(set_to_none=True)
+        q_loss.backward()
+        opt_q.step()
+        pi_loss = (w * ((pi(s[i]) - a[i]) ** 2).sum(1)).mean()
+        opt_pi.zero_grad(set_to_none=True)
+        pi_loss.backward()
+        opt_pi.step()
+        with torch.no_grad():
+            for q, qt in zip(qs, q_targets, strict=True):
+                for p, pt in zip(q.parameters(), qt.parameters(), strict=True):
+                    pt.lerp_(p, config.tau)
+        acc += [float(q_loss.detach()), float(v_loss.detach()), float(pi_loss.detach())]
+        if step % config.log_every == 0 or step == config.steps:
+            n = config.log_every if step % config.log_every == 0 else step % config.log_every
+            for key, value in zip(curves, acc / n, strict=True):
+                curves[key].append(float(value))
+            run.log(step=step, q_loss=curves["q_loss"][-1], v_loss=curves["v_loss"][-1],
+                    pi_loss=curves["pi_loss"][-1])
+            acc[:] = 0
+
+    @torch.no_grad()
+    def actor(obs, collected, t):
+        return pi(scale(tensor(obs))).numpy()
+
+    ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                  env_kwargs(config))
+    result = summarize(config.env, ev, time.perf_counter() - t0, curves,
+                       dataset_max_return=float(episode_returns(episodes).max()))
+    run.write_result(result)
+    return result
