@@ -66,7 +66,7 @@ class QuasiStaticGel(GelGeometry):
 
     # ----- contact kernels --------------------------------------------------------------
     @ti.kernel
-    def contact_force(self, x: ti.template(), out: ti.template()):
+    def normal_contact_force(self, x: ti.template(), out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
@@ -88,7 +88,8 @@ class QuasiStaticGel(GelGeometry):
             self.x[i] = self.X[i] + ti.cast(s, self.dtype) * (self.x[i] - self.X[i])
 
     @ti.kernel
-    def contact_stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template()):
+    def normal_contact_stiffness_product(self, x: ti.template(), p: ti.template(),
+                                         out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
@@ -97,7 +98,7 @@ class QuasiStaticGel(GelGeometry):
                 out[i] += self.kn[None] * self.carea[k] * (Kc @ p[i])
 
     @ti.kernel
-    def contact_diagonal(self, x: ti.template(), out: ti.template()):
+    def normal_contact_diagonal(self, x: ti.template(), out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
@@ -107,7 +108,7 @@ class QuasiStaticGel(GelGeometry):
                     out[i][a] += self.kn[None] * self.carea[k] * Kc[a, a]
 
     @ti.kernel
-    def contact_energy(self, x: ti.template()) -> ti.f64:
+    def normal_contact_energy(self, x: ti.template()) -> ti.f64:
         total = ti.cast(0.0, ti.f64)
         for k in range(self.k):
             phi, _ = self.indenter.sdf(x[self.cidx[k]], 0)
@@ -156,6 +157,19 @@ class QuasiStaticGel(GelGeometry):
                 Kc = ka * (n.outer_product(n) + phi * Hn)
                 out += ti.cast(-dFdx + Kc @ w[i], ti.f64)
         return out
+
+    # Contact operators of the Newton solver; subclasses add further contact laws here.
+    def contact_force(self, x, out) -> None:
+        self.normal_contact_force(x, out)
+
+    def contact_energy(self, x) -> float:
+        return self.normal_contact_energy(x)
+
+    def contact_stiffness_product(self, x, p, out) -> None:
+        self.normal_contact_stiffness_product(x, p, out)
+
+    def contact_diagonal(self, x, out) -> None:
+        self.normal_contact_diagonal(x, out)
 
     # ----- linear algebra kernels -------------------------------------------------------
     @ti.kernel
@@ -331,7 +345,7 @@ class QuasiStaticGel(GelGeometry):
             self.mask(self.q)
             out[name] = mult * self.dot(self.w, self.q)
         self.clear(self.q)
-        self.contact_force(self.x, self.q)
+        self.normal_contact_force(self.x, self.q)
         self.mask(self.q)
         F = self.indenter_force(self.x)[2]
         out["kn"] = mult * (F + self.dot(self.w, self.q)) / self.kn_value
