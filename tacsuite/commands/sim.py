@@ -18,8 +18,13 @@ from tacsuite.common.cliargs import dispatch, run_config
 
 @dataclasses.dataclass
 class PressConfig:
-    indenter: Literal["sphere", "cylinder", "box"] = "sphere"
-    """Indenter shape: sphere (radius), flat-ended cylinder (radius), box (half width)."""
+    indenter: Literal["sphere", "cylinder", "box", "mesh"] = "sphere"
+    """Indenter shape: sphere (radius), flat-ended cylinder (radius), box (half width), or
+    mesh (a closed .obj/.stl surface given by --mesh-file, mirror-symmetric in x and y)."""
+    mesh_file: str | None = None
+    """Triangle mesh of the indenter for --indenter mesh (.obj or .stl)."""
+    mesh_scale: float = 1.0
+    """Factor from the mesh file's units to metres (e.g. 0.001 for millimetres)."""
     radius: float = 5e-3
     """Indenter radius (sphere, cylinder) or half width (box), metres."""
     depth: float = 2e-4
@@ -34,6 +39,8 @@ class PressConfig:
     """Element size under the indenter, metres (default: contact radius / 5)."""
     kn: float | None = None
     """Contact penalty stiffness, Pa per metre of penetration (default 100 E / mesh size)."""
+    friction: float = 0.0
+    """Coulomb friction coefficient between indenter and gel (0: frictionless)."""
     steps: int = 3
     """Load steps up to the final depth (forces at each are in the JSON `curve`)."""
     grad: str = ""
@@ -64,6 +71,15 @@ def run_press(cfg: PressConfig) -> dict:
     for g in grads:
         if g not in GRAD_NAMES:
             raise ValueError(f"--grad {g!r} is not a parameter; choose from {GRAD_NAMES}")
+    if cfg.indenter == "mesh" and not cfg.mesh_file:
+        raise ValueError("--indenter mesh needs --mesh-file PATH (.obj or .stl)")
+    if cfg.mesh_file and cfg.indenter != "mesh":
+        raise ValueError(f"--mesh-file is only used with --indenter mesh, not {cfg.indenter!r}")
+    if not (cfg.friction >= 0 and np.isfinite(cfg.friction)):
+        raise ValueError(f"--friction must be a coefficient >= 0, got {cfg.friction}")
+    if cfg.friction > 0 and grads:
+        raise ValueError(f"--grad {cfg.grad} is not available with --friction {cfg.friction}: "
+                         "the adjoint through stick/slip friction is not implemented")
     if cfg.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {cfg.steps}")
     ensure_init()
@@ -71,12 +87,15 @@ def run_press(cfg: PressConfig) -> dict:
     t0 = time.perf_counter()
     res = press(cfg.indenter, cfg.radius, cfg.depth, E=cfg.E, nu=cfg.nu,
                 pad=_parse_pad(cfg.pad), mesh_size=cfg.mesh_size, kn=cfg.kn, steps=cfg.steps,
-                grad=grads, dtype=ti.f32 if cfg.float32 else ti.f64)
+                grad=grads, dtype=ti.f32 if cfg.float32 else ti.f64, friction=cfg.friction,
+                mesh_file=cfg.mesh_file, mesh_scale=cfg.mesh_scale)
     solver = res.info.pop("solver")
     out = {"force": res.force, "contact_radius": res.contact_radius, "grad": res.grad,
            "curve": {"depth": res.depths, "force": res.forces},
            "mesh": {"tets": 4 * res.info["n_tets_quarter"], "mesh_size": res.info["mesh_size"]},
            "kn": res.info["kn"], "seconds": time.perf_counter() - t0}
+    if "friction" in res.info:
+        out["friction"] = res.info["friction"]
     if cfg.indenter == "sphere":
         from tacsuite.theory.contact import hertz_force, hertz_radius
         out["hertz"] = {"force": float(hertz_force(cfg.depth, cfg.radius, cfg.E, cfg.nu)),

@@ -43,6 +43,10 @@ class QuasiStaticGel(GelGeometry):
         self.mu, self.lam, self.kn = (ti.field(f, shape=()) for _ in range(3))
         self.one, self.zero = ti.field(f, shape=()), ti.field(f, shape=())
         self.one[None], self.zero[None] = 1.0, 0.0
+        # Weight of the indenter-curvature term phi dn/dx of the contact tangent: 1 is the
+        # exact tangent (adjoints, Newton near the solution), 0 its positive part.
+        self.curvature = ti.field(f, shape=())
+        self.curvature[None] = 1.0
         self.sc = ti.field(ti.f64, shape=8)
         self.set_material(E, nu)
         self.set_contact(kn)
@@ -66,7 +70,7 @@ class QuasiStaticGel(GelGeometry):
 
     # ----- contact kernels --------------------------------------------------------------
     @ti.kernel
-    def contact_force(self, x: ti.template(), out: ti.template()):
+    def normal_contact_force(self, x: ti.template(), out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
@@ -88,26 +92,29 @@ class QuasiStaticGel(GelGeometry):
             self.x[i] = self.X[i] + ti.cast(s, self.dtype) * (self.x[i] - self.X[i])
 
     @ti.kernel
-    def contact_stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template()):
+    def normal_contact_stiffness_product(self, x: ti.template(), p: ti.template(),
+                                         out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
             if phi < 0:
-                Kc = n.outer_product(n) + phi * self.indenter.sdf_hessian(x[i], 0)
+                Kc = n.outer_product(n) + self.curvature[None] * phi * self.indenter.sdf_hessian(
+                    x[i], 0)
                 out[i] += self.kn[None] * self.carea[k] * (Kc @ p[i])
 
     @ti.kernel
-    def contact_diagonal(self, x: ti.template(), out: ti.template()):
+    def normal_contact_diagonal(self, x: ti.template(), out: ti.template()):
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
             if phi < 0:
-                Kc = n.outer_product(n) + phi * self.indenter.sdf_hessian(x[i], 0)
+                Kc = n.outer_product(n) + self.curvature[None] * phi * self.indenter.sdf_hessian(
+                    x[i], 0)
                 for a in ti.static(range(3)):
                     out[i][a] += self.kn[None] * self.carea[k] * Kc[a, a]
 
     @ti.kernel
-    def contact_energy(self, x: ti.template()) -> ti.f64:
+    def normal_contact_energy(self, x: ti.template()) -> ti.f64:
         total = ti.cast(0.0, ti.f64)
         for k in range(self.k):
             phi, _ = self.indenter.sdf(x[self.cidx[k]], 0)
@@ -157,6 +164,19 @@ class QuasiStaticGel(GelGeometry):
                 out += ti.cast(-dFdx + Kc @ w[i], ti.f64)
         return out
 
+    # Contact operators of the Newton solver; subclasses add further contact laws here.
+    def contact_force(self, x, out) -> None:
+        self.normal_contact_force(x, out)
+
+    def contact_energy(self, x) -> float:
+        return self.normal_contact_energy(x)
+
+    def contact_stiffness_product(self, x, p, out) -> None:
+        self.normal_contact_stiffness_product(x, p, out)
+
+    def contact_diagonal(self, x, out) -> None:
+        self.normal_contact_diagonal(x, out)
+
     # ----- linear algebra kernels -------------------------------------------------------
     @ti.kernel
     def clear(self, a: ti.template()):
@@ -192,6 +212,7 @@ class QuasiStaticGel(GelGeometry):
         """r = b (masked), sol = 0, z = M^-1 r, p = z, sc[0] = r.z, sc[5] = r.r."""
         self.sc[0] = 0.0
         self.sc[5] = 0.0
+        self.sc[6] = 0.0
         for i in range(self.n):
             sol[i] = ti.Vector.zero(self.dtype, 3)
             r = b[i] * (1.0 - self.fixed[i])
@@ -204,12 +225,11 @@ class QuasiStaticGel(GelGeometry):
 
     @ti.kernel
     def cg_update(self, sol: ti.template()):
-        """One PCG update after q = K p; sc[6] = 1 flags non-positive curvature."""
+        """One PCG update after q = K p; sc[6] = 1 once any non-positive curvature is met."""
         self.sc[1] = 0.0
         for i in range(self.n):
             self.q[i] = self.q[i] * (1.0 - self.fixed[i])
             self.sc[1] += ti.cast(self.p[i].dot(self.q[i]), ti.f64)
-        self.sc[6] = 0.0
         if self.sc[1] <= 0.0:
             self.sc[6] = 1.0
         self.sc[2] = self.sc[0] / self.sc[1] if self.sc[1] > 0.0 else 0.0
@@ -289,24 +309,40 @@ class QuasiStaticGel(GelGeometry):
                     and history[-1] > 0.5 * min(history[-4:-1])):
                 return {"newton": it, "residual": rn / scale, "history": history}
             cg_tol = min(1e-2, max(0.1 * rn / scale, rtol * 0.1))
-            self.pcg(self.x, self.tmp, self.dx, cg_tol, max_cg)
             e0 = self.energy(self.x)
-            slope = -self.dot(self.tmp, self.dx)
-            step = 1.0
-            for _ in range(30):
-                self.axpy_into(self.x_trial, self.x, step, self.dx)
-                if self.energy(self.x_trial) <= e0 + 1e-4 * step * slope:
+            # Deep penetrations of a convex indenter make the exact contact tangent
+            # indefinite (phi dn/dx < 0 tangentially, of order kn A |phi| / R, which
+            # exceeds the elastic stiffness when kn is large); the step is then retried
+            # with the positive part of the tangent, a descent direction.
+            for exact in (True, False):
+                self.curvature[None] = 1.0 if exact else 0.0
+                self.pcg(self.x, self.tmp, self.dx, cg_tol, max_cg)
+                self.curvature[None] = 1.0
+                slope = -self.dot(self.tmp, self.dx)
+                if exact and (self.sc[6] > 0 or slope >= 0):
+                    continue
+                ok, step = self._line_search(e0, slope, rn)
+                if ok or not exact:
                     break
-                # Near the solution energy differences drown in round-off: a step that
-                # lowers the residual is then accepted.
-                self.residual(self.x_trial, self.q)
-                if np.sqrt(self.dot(self.q, self.q)) < 0.5 * rn:
-                    break
-                step *= 0.5
             self.clear(self.q)
             self.x.copy_from(self.x_trial)
         raise NotConverged(f"Newton did not converge in {max_newton} iterations "
                            f"(relative residuals {history[-3:]})")
+
+    def _line_search(self, e0: float, slope: float, rn: float) -> tuple[bool, float]:
+        """Backtrack along dx into x_trial; (sufficient decrease found, step)."""
+        step = 1.0
+        for _ in range(30):
+            self.axpy_into(self.x_trial, self.x, step, self.dx)
+            if self.energy(self.x_trial) <= e0 + 1e-4 * step * slope:
+                return True, step
+            # Near the solution energy differences drown in round-off: a step that
+            # lowers the residual is then accepted.
+            self.residual(self.x_trial, self.q)
+            if np.sqrt(self.dot(self.q, self.q)) < 0.5 * rn:
+                return True, step
+            step *= 0.5
+        return False, step
 
     # ----- readouts and gradients -------------------------------------------------------
     def readout(self) -> dict:
@@ -331,7 +367,7 @@ class QuasiStaticGel(GelGeometry):
             self.mask(self.q)
             out[name] = mult * self.dot(self.w, self.q)
         self.clear(self.q)
-        self.contact_force(self.x, self.q)
+        self.normal_contact_force(self.x, self.q)
         self.mask(self.q)
         F = self.indenter_force(self.x)[2]
         out["kn"] = mult * (F + self.dot(self.w, self.q)) / self.kn_value
