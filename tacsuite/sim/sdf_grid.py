@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tacsuite.sim.backend import ensure_init, import_taichi
+from tacsuite.sim.indenters import Indenter
 
 ti = import_taichi()
 
@@ -334,7 +335,7 @@ class SDFGrid:
 
 
 @ti.data_oriented
-class MeshSDFIndenter:
+class MeshSDFIndenter(Indenter):
     """Rigid indenter given by a closed triangle mesh, moved kinematically.
 
     Build it with `from_mesh(verts, tris, ...)` or `from_file(path, ...)`; several
@@ -361,19 +362,15 @@ class MeshSDFIndenter:
         if not isinstance(grid, SDFGrid):
             raise TypeError(f"grid must be an SDFGrid, got {type(grid).__name__}; use "
                             "MeshSDFIndenter.from_mesh or from_file for triangle meshes")
-        if int(n_poses) < 1:
-            raise ValueError(f"n_poses must be >= 1, got {n_poses}")
         rot = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64)
         if rot.shape != (3, 3) or not np.allclose(rot @ rot.T, np.eye(3), atol=1e-9) \
                 or np.linalg.det(rot) < 0:
             raise ValueError(f"rotation must be a proper 3x3 rotation matrix, got {rot}")
+        super().__init__(n_poses, dtype=grid.dtype, needs_grad=needs_grad)
         self.grid = grid
-        self.dtype = grid.dtype
-        self.n_poses = int(n_poses)
         self.name = name
         self.n_tris = n_tris
         self.unit_normal = bool(unit_normal)
-        self.pos = ti.Vector.field(3, self.dtype, shape=self.n_poses, needs_grad=needs_grad)
         self.rotation = rot
         self.rot = ti.Matrix.field(3, 3, self.dtype, shape=())
         self.rot[None] = rot.tolist()
@@ -392,24 +389,6 @@ class MeshSDFIndenter:
         """Indenter from an .obj/.stl file; `scale` converts its units to metres."""
         verts, tris = load_triangle_mesh(path, scale)
         return cls.from_mesh(verts, tris, name=Path(path).name, **kw)
-
-    def _np(self):
-        return np.float64 if self.dtype == ti.f64 else np.float32
-
-    def set_pose(self, p, t: int = 0) -> None:
-        p = np.asarray(p, dtype=np.float64).reshape(3)
-        if not np.all(np.isfinite(p)):
-            raise ValueError(f"indenter position must be finite, got {p}")
-        self.pos[t] = p.tolist()
-
-    def set_poses(self, poses) -> None:
-        poses = np.asarray(poses, dtype=np.float64)
-        if poses.shape != (self.n_poses, 3):
-            raise ValueError(f"poses must have shape ({self.n_poses}, 3), got {poses.shape}")
-        self.pos.from_numpy(poses.astype(self._np()))
-
-    def poses(self) -> np.ndarray:
-        return self.pos.to_numpy().astype(np.float64)
 
     @ti.func
     def _to_local(self, x, t):
