@@ -6,7 +6,8 @@ Return-conditioned Supervised Learning" (ICLR 2024). No Bellman backup anywhere:
 1. fit a probabilistic dynamics ensemble on all transitions (elites by holdout MSE);
 2. fit a multimodal behaviour policy (mixture density network) by maximum likelihood;
 3. roll the behaviour policy through the model for the full horizon from dataset start
-   states, in batches;
+   states, in batches (`behavior_temperature` > 1 widens its action noise, so rollouts
+   also leave states where the data mostly holds still);
 4. keep the rollouts whose model return beats the best dataset return (+ `margin`) until
    `keep` are kept or `max_rounds` batches are spent;
 5. train RCSL on the kept rollouts and run it conditioned on their best return
