@@ -47,6 +47,10 @@ def main(argv=None) -> int:
     p.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation")
     p.add_argument("--out", default="runs/reproduce_mbrcsl", help="output folder")
     p.add_argument("--quick", action="store_true", help="2 seeds and small budgets")
+    p.add_argument("--behavior-temperature", type=float, default=1.0,
+                   help="MBRCSL rollout action-noise scale (3 for PointMazeStitch)")
+    p.add_argument("--margin", type=float, default=0.0,
+                   help="MBRCSL keeps rollouts above the dataset best + margin")
     args = p.parse_args(argv)
     seeds = 2 if args.quick else args.seeds
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -62,7 +66,9 @@ def main(argv=None) -> int:
             cfg = module.Config(env=args.env, dataset=args.dataset, seed=seed,
                                 eval_episodes=args.eval_episodes,
                                 out=str(out / "runs" / f"{m}_s{seed}"),
-                                **(QUICK[m] if args.quick else {}))
+                                **(QUICK[m] if args.quick else {}),
+                                **({"behavior_temperature": args.behavior_temperature,
+                                    "margin": args.margin} if m == "mbrcsl" else {}))
             r = module.train(cfg)
             runs.setdefault(m, []).append(r)
             print(f"{m:8s} seed {seed}: return {r['eval_return']:6.2f}  success "
@@ -97,6 +103,7 @@ def main(argv=None) -> int:
     _plot_width(out, width)
     atomic.write_json(out / "result.json", {
         "table": table, "dataset_max_return": dataset_max, "seeds": seeds, "quick": args.quick,
+        "behavior_temperature": args.behavior_temperature, "margin": args.margin,
         "bellman_width": width, "seconds": time.perf_counter() - t0,
         "png": ["mbrcsl_table.png", "bellman_width.png"]})
     print(f"wrote {out}/result.json, table.md, mbrcsl_table.png, bellman_width.png")

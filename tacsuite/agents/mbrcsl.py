@@ -6,7 +6,8 @@ Return-conditioned Supervised Learning" (ICLR 2024). No Bellman backup anywhere:
 1. fit a probabilistic dynamics ensemble on all transitions (elites by holdout MSE);
 2. fit a multimodal behaviour policy (mixture density network) by maximum likelihood;
 3. roll the behaviour policy through the model for the full horizon from dataset start
-   states, in batches;
+   states, in batches (`behavior_temperature` > 1 widens its action noise, so rollouts
+   also leave states where the data mostly holds still);
 4. keep the rollouts whose model return beats the best dataset return (+ `margin`) until
    `keep` are kept or `max_rounds` batches are spent;
 5. train RCSL on the kept rollouts and run it conditioned on their best return
@@ -50,6 +51,9 @@ class Config(OfflineConfig):
     """Hidden sizes of the behaviour policy."""
     behavior_epochs: int = 30
     """Behaviour policy training epochs."""
+    behavior_temperature: float = 1.0
+    """Scale of the behaviour policy's action noise during model rollouts. Values > 1 let
+    rollouts leave a state where the data mostly holds still (Point Maze's midpoint: 3)."""
     rollout_batch: int = 500
     """Model rollouts per round."""
     keep: int = 200
@@ -72,7 +76,8 @@ class Config(OfflineConfig):
 
 def model_rollouts(model: DynamicsEnsemble, behavior: MixtureDensityPolicy,
                    starts: np.ndarray, horizon: int, rng: np.random.Generator,
-                   low: np.ndarray, high: np.ndarray) -> dict[str, np.ndarray]:
+                   low: np.ndarray, high: np.ndarray, temperature: float = 1.0
+                   ) -> dict[str, np.ndarray]:
     """Full-horizon rollouts of the behaviour policy inside the model (no terminals)."""
     n = len(starts)
     obs = np.empty((n, horizon + 1, starts.shape[1]), np.float32)
@@ -80,7 +85,7 @@ def model_rollouts(model: DynamicsEnsemble, behavior: MixtureDensityPolicy,
     rew = np.empty((n, horizon), np.float32)
     obs[:, 0] = starts
     for t in range(horizon):
-        act[:, t] = behavior.sample(obs[:, t], rng, low, high)
+        act[:, t] = behavior.sample(obs[:, t], rng, low, high, temperature)
         obs[:, t + 1], rew[:, t] = model.step(obs[:, t], act[:, t], rng)
     return {"observations": obs, "actions": act, "rewards": rew}
 
@@ -121,7 +126,8 @@ def train(config: Config) -> dict:
     rounds, generated, model_returns = 0, 0, []
     while len(kept) < config.keep and rounds < config.max_rounds:
         s0 = starts[rng.integers(0, len(starts), config.rollout_batch)]
-        roll = model_rollouts(model, behavior, s0, horizon, rng, low, high)
+        roll = model_rollouts(model, behavior, s0, horizon, rng, low, high,
+                              config.behavior_temperature)
         ret = roll["rewards"].sum(1)
         model_returns.append(ret)
         for i in np.flatnonzero(ret > threshold)[: config.keep - len(kept)]:

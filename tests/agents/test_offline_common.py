@@ -65,3 +65,11 @@ def test_mixture_policy_keeps_both_modes():
     # an MSE or single-Gaussian policy would put its mass near 0, between the modes
     assert np.mean(np.abs(s) < 0.4) < 0.1
     assert 0.35 < np.mean(s > 0) < 0.65
+    # temperature scales each mode's spread (learned 0.05) but keeps the modes
+    hot = pi.sample(np.zeros((4000, 1), np.float32), rng, temperature=3.0)[:, 0]
+    cold = pi.sample(np.zeros((4000, 1), np.float32), rng)[:, 0]
+    spread = [np.std(x[x > 0]) for x in (cold, hot)]
+    assert 2.0 < spread[1] / spread[0] < 4.0
+    assert 0.35 < np.mean(hot > 0) < 0.65
+    with pytest.raises(ValueError, match="temperature"):
+        pi.sample(np.zeros((2, 1), np.float32), rng, temperature=0.0)

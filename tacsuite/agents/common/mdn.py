@@ -47,12 +47,15 @@ class MixtureDensityPolicy(nn.Module):
                    epochs, batch, lr, rng)
 
     @torch.no_grad()
-    def sample(self, obs: np.ndarray, rng: np.random.Generator, low=-1.0, high=1.0
-               ) -> np.ndarray:
+    def sample(self, obs: np.ndarray, rng: np.random.Generator, low=-1.0, high=1.0,
+               temperature: float = 1.0) -> np.ndarray:
+        """One action per row; `temperature` scales every component's standard deviation."""
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
         logits, mean, log_std = self._heads(tensor(obs))
         p = torch.softmax(logits, -1).numpy().astype(np.float64)
         u = rng.random((len(p), 1))
         comp = np.minimum((p.cumsum(1) < u).sum(1), self.k - 1)
         rows = np.arange(len(p))
-        mu, sd = mean.numpy()[rows, comp], np.exp(log_std.numpy()[rows, comp])
+        mu, sd = mean.numpy()[rows, comp], temperature * np.exp(log_std.numpy()[rows, comp])
         return np.clip(mu + sd * rng.standard_normal(mu.shape), low, high)
