@@ -91,6 +91,11 @@ class QuasiStaticGel(GelGeometry):
         for i in range(self.n):
             self.x[i] = self.X[i] + ti.cast(s, self.dtype) * (self.x[i] - self.X[i])
 
+    @ti.func
+    def contact_tangent(self, xi, phi, n):
+        """d(phi n)/dx: n n^T plus the curvature term (dropped when `curvature` is 0)."""
+        return n.outer_product(n) + self.curvature[None] * phi * self.indenter.sdf_hessian(xi, 0)
+
     @ti.kernel
     def normal_contact_stiffness_product(self, x: ti.template(), p: ti.template(),
                                          out: ti.template()):
@@ -98,8 +103,7 @@ class QuasiStaticGel(GelGeometry):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
             if phi < 0:
-                Kc = n.outer_product(n) + self.curvature[None] * phi * self.indenter.sdf_hessian(
-                    x[i], 0)
+                Kc = self.contact_tangent(x[i], phi, n)
                 out[i] += self.kn[None] * self.carea[k] * (Kc @ p[i])
 
     @ti.kernel
@@ -108,8 +112,7 @@ class QuasiStaticGel(GelGeometry):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
             if phi < 0:
-                Kc = n.outer_product(n) + self.curvature[None] * phi * self.indenter.sdf_hessian(
-                    x[i], 0)
+                Kc = self.contact_tangent(x[i], phi, n)
                 for a in ti.static(range(3)):
                     out[i][a] += self.kn[None] * self.carea[k] * Kc[a, a]
 
