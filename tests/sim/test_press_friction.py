@@ -30,11 +30,12 @@ def test_zero_friction_is_the_frictionless_press(runs):
     from tacsuite.sim.statics import QuasiStaticGel
     plain = _press(0.3, 0.0)
     assert type(plain.info["solver"]) is QuasiStaticGel
-    assert plain.forces == runs[0.3, 0.0].forces
+    # Parallel atomic sums reorder floats: the same press agrees to rounding, not bitwise.
+    np.testing.assert_allclose(plain.forces, runs[0.3, 0.0].forces, rtol=1e-9, atol=0)
     # A vanishing coefficient goes through the stick/slip solver and tends to the same.
     tiny = runs[0.3, 1e-4]
     assert tiny.force == pytest.approx(plain.force, rel=1e-4)
-    assert tiny.force != plain.force
+    assert abs(tiny.force - plain.force) > 1e-9 * abs(plain.force)
 
 
 def test_sticking_contact_raises_the_force_for_compressible_gels_only(runs):
