@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.raster import BLUE, GREY, LIGHT, RED, Canvas
+from tacsuite.envs.validation import check_action, check_int, check_real
 
 HOLD, EXERCISE = 0, 1
 
@@ -26,7 +27,7 @@ def hat_features(price: float, d: int, low: float = 80.0, width: float | None = 
     return np.maximum(0.0, 1.0 - np.abs(s - centres) / width)
 
 
-class AmericanPutOptionEnv(gym.Env):
+class AmericanPutOptionEnv(SuiteEnv):
     """Hold or exercise an American put whose price moves up 2% or down 2% each step.
 
     ## Description
@@ -60,23 +61,19 @@ class AmericanPutOptionEnv(gym.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
     up, down = 1.02, 0.98
     price_high = 400.0
 
     def __init__(self, p: float = 0.5, d: int = 30, horizon: int = 20, strike: float = 100.0,
                  render_mode: str | None = None):
-        if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"p (up-probability) must be in [0, 1], got {p!r}")
-        if not isinstance(d, int) or d < 2:
-            raise ValueError(f"d (number of hat features) must be an integer >= 2, got {d!r}")
-        if not isinstance(horizon, int) or horizon < 1:
-            raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
-        if not isinstance(strike, int | float) or not 0 < strike < self.price_high / 2:
-            raise ValueError(f"strike must be in (0, {self.price_high / 2}), got {strike!r}")
-        if render_mode is not None:
-            raise ValueError(f"render_mode={render_mode!r} is not supported")
-        self.p, self.d, self.horizon, self.strike = float(p), d, horizon, float(strike)
+        p = check_real("p (up-probability)", p, 0.0, 1.0)
+        d = check_int("d (number of hat features)", d, 2, 1000)
+        horizon = check_int("horizon", horizon, 1, 10_000)
+        strike = check_real("strike", strike, 0.0, self.price_high / 2, low_open=True,
+                            high_open=True)
+        self._set_render_mode(render_mode)
+        self.p, self.d, self.horizon, self.strike = p, d, horizon, strike
         self.max_reward = self.strike
         self.action_space = spaces.Discrete(2)
         self.observation_space = spaces.Box(np.zeros(2, np.float32),
@@ -84,6 +81,8 @@ class AmericanPutOptionEnv(gym.Env):
                                             dtype=np.float32)
         self.uncertain = np.ones((horizon, 2 * d), dtype=bool)
         self.price, self.h = 100.0, 0
+        self._path: list[float] = [self.price]
+        self._exercised = False
 
     def features(self, price: float) -> np.ndarray:
         hats = hat_features(price, self.d, low=self.strike - 20.0)
@@ -102,16 +101,33 @@ class AmericanPutOptionEnv(gym.Env):
         super().reset(seed=seed)
         self.price = float(self.np_random.uniform(self.strike - 5.0, self.strike + 5.0))
         self.h = 0
+        self._path, self._exercised = [self.price], False
         return self._obs(), self._info()
 
     def step(self, action):
         a = check_action(self.action_space, action)
-        if self.h >= self.horizon:
-            raise RuntimeError("step() called after the episode ended; call reset()")
         self.h += 1
         if a == EXERCISE:
+            self._exercised = True
             return self._obs(), float(max(0.0, self.strike - self.price)), True, False, \
                 self._info()
         up = self.np_random.random() < self.p
         self.price *= self.up if up else self.down
+        self._path.append(self.price)
         return self._obs(), 0.0, False, self.h >= self.horizon, self._info()
+
+    def _render_rgb(self) -> np.ndarray:
+        """The episode's price path against time (grey line: the strike; red dot: exercised)."""
+        width, height, pad = 320, 200, 10
+        lo, hi = self.strike * 0.6, self.strike * 1.4
+        canvas = Canvas(height, width).rect(pad, pad, width - pad, height - pad, LIGHT)
+
+        def xy(h, price):
+            y = (hi - np.clip(price, lo, hi)) / (hi - lo)
+            return pad + (width - 2 * pad) * h / self.horizon, pad + (height - 2 * pad) * y
+
+        canvas.line(*xy(0, self.strike), *xy(self.horizon, self.strike), 2, GREY)
+        pts = [xy(h, price) for h, price in enumerate(self._path)]
+        canvas.polyline([p[0] for p in pts], [p[1] for p in pts], 2, BLUE)
+        canvas.disc(*pts[-1], 5, RED if self._exercised else BLUE)
+        return canvas.image

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.raster import DARK, GREEN, LIGHT, RED, Canvas
+from tacsuite.envs.validation import check_action, check_real
 
 # Rows top to bottom, 1 = wall; the open cells form the MBRCSL Point Maze U.
 MAZE = np.array([[1, 1, 1, 1, 1, 1],
@@ -54,7 +55,7 @@ def goal_reward(pos: np.ndarray, goal: np.ndarray, radius: float = GOAL_RADIUS) 
     return float(np.linalg.norm(np.asarray(pos) - goal) < radius)
 
 
-class GridStitchEnv(gym.Env):
+class GridStitchEnv(SuiteEnv):
     """A point in the 4x6 U-maze; the optimal path exists in offline data only as a stitch.
 
     ## Description
@@ -101,12 +102,8 @@ class GridStitchEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, start_noise: float = 0.1, render_mode: str | None = None):
-        if not 0.0 <= float(start_noise) <= 0.3:
-            raise ValueError(f"start_noise must be in [0, 0.3], got {start_noise!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.start_noise = float(start_noise)
-        self.render_mode = render_mode
+        self.start_noise = check_real("start_noise", start_noise, 0.0, 0.3)
+        self._set_render_mode(render_mode)
         self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
         self.observation_space = spaces.Box(np.zeros(2, np.float32),
                                             np.array([6.0, 4.0], np.float32), dtype=np.float32)
@@ -129,17 +126,22 @@ class GridStitchEnv(gym.Env):
         reward = goal_reward(self._pos, self.goal)
         return self._obs(), reward, False, False, {"is_success": bool(reward > 0)}
 
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
-        scale = 16
-        img = np.where(np.kron(MAZE, np.ones((scale, scale), np.int8))[..., None] == 1,
-                       np.uint8(60), np.uint8(235)).repeat(3, axis=2)
-        gx, gy = (self.goal * scale).astype(int)
-        img[gy - 3:gy + 3, gx - 3:gx + 3] = (40, 170, 60)
-        px, py = (self._pos * scale).astype(int)
-        img[py - 2:py + 3, px - 2:px + 3] = (200, 40, 40)
-        return img
+    def _render_rgb(self) -> np.ndarray:
+        """The maze (walls dark), the goal disc (green) and the point (red)."""
+        return draw_maze(MAZE, self._pos, self.goal, GOAL_RADIUS)
+
+
+def draw_maze(maze: np.ndarray, pos, goal, goal_radius: float, scale: int = 40) -> np.ndarray:
+    """A top view of a maze map (1 = wall; x = column, y = row, in cells)."""
+    rows, cols = maze.shape
+    canvas = Canvas(rows * scale, cols * scale, LIGHT)
+    for r in range(rows):
+        for c in range(cols):
+            if maze[r, c]:
+                canvas.rect(c * scale, r * scale, (c + 1) * scale - 1, (r + 1) * scale - 1, DARK)
+    canvas.disc(goal[0] * scale, goal[1] * scale, goal_radius * scale, GREEN)
+    canvas.disc(pos[0] * scale, pos[1] * scale, 0.12 * scale, RED)
+    return canvas.image
 
 
 SHORT_ROUTE = (START_CELL, MID_CELL)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from tacsuite.envs.tabular import TabularEnv
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.validation import check_action, check_real
 from tacsuite.theory.robust import DRectModel
 
 N_STATES, N_ACTIONS, DIM, HORIZON = 5, 16, 4, 3
@@ -29,11 +29,9 @@ def linear_mdp_model(q: float = 0.0, delta: float = 0.3, xi_norm: float = 0.2,
     `step1_leak` overrides that leak (e.g. 0.001 for the "shift factor 4 only" model whose
     value equals the TV-robust value at radius q exactly).
     """
-    for name, val in (("q", q), ("delta", delta), ("xi_norm", xi_norm)):
-        if not isinstance(val, int | float | np.floating | np.integer) or not np.isfinite(val):
-            raise ValueError(f"{name} must be a finite number, got {val!r}")
-    if not 0.0 <= q <= 1.0:
-        raise ValueError(f"q must be in [0, 1], got {q}")
+    q = check_real("q", q, 0.0, 1.0)
+    delta = check_real("delta", delta, 0.0, 1.0)
+    xi_norm = check_real("xi_norm", xi_norm, 0.0, 1.0)
     if xi_norm < 0 or delta - xi_norm < 0 or delta + xi_norm > 1:
         raise ValueError(f"need 0 <= delta - xi_norm and delta + xi_norm <= 1 so that p(a) is "
                          f"a probability; got delta={delta}, xi_norm={xi_norm}")
@@ -49,9 +47,8 @@ def linear_mdp_model(q: float = 0.0, delta: float = 0.3, xi_norm: float = 0.2,
     mu[:, 1, 2], mu[:, 1, FAIL] = 0.999, 0.001    # factor 2: x2 -> x3, small leak to fail
     mu[:, 2, FAIL] = 1.0                          # factor 3: the fail state
     mu[:, 3, GOAL] = 1.0                          # factor 4: the goal
-    leak = (0.001 if q == 0 else 0.0) if step1_leak is None else float(step1_leak)
-    if not 0.0 <= leak <= 1.0:
-        raise ValueError(f"step1_leak must be in [0, 1], got {step1_leak!r}")
+    leak = (0.001 if q == 0 else 0.0) if step1_leak is None else \
+        check_real("step1_leak", step1_leak, 0.0, 1.0)
     mu[0, 0, 1], mu[0, 0, FAIL] = 1.0 - leak, leak
     mu[0, 3, GOAL], mu[0, 3, FAIL] = 1.0 - q, q   # the shift acts on step 1 only
     theta = np.zeros((HORIZON, DIM))
@@ -136,8 +133,6 @@ class SimulatedLinearMDPEnv(TabularEnv):
 
     def step(self, action):
         a = check_action(self.action_space, action)
-        if self.h >= HORIZON:
-            raise RuntimeError("step() called after the episode was truncated; call reset()")
         s, h = self.state, self.h
         reward = float(self.R_h[h, s, a])
         self.state = self._draw(np.cumsum(self.P_h[h, s, a]))

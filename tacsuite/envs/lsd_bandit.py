@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from tacsuite.envs.base import SuiteEnv
 from tacsuite.envs.lsd_instance import (
     LSDInstance,
     load_instance,
@@ -15,11 +16,23 @@ from tacsuite.envs.lsd_instance import (
     random_recharging_instance,
     recharging_instance,
 )
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.raster import BLUE, DARK, LIGHT, ORANGE, Canvas
+from tacsuite.envs.validation import check_action, check_flag, check_int
 from tacsuite.theory.lsd import mean_table, next_state
 
 
-class LSDBanditEnv(gym.Env):
+# Random instances draw (k, tau_max) tables; beyond these sizes they stop being bandits
+# anyone plans for and start being a memory hazard.
+MAX_ARMS, MAX_TAU = 1000, 1000
+
+
+def _check_instance_kwargs(k, horizon, instance_seed) -> None:
+    check_int("k", k, 1, MAX_ARMS)
+    check_int("horizon", horizon, 1)
+    check_int("instance_seed", instance_seed, 0)
+
+
+class LSDBanditEnv(SuiteEnv):
     """A k-armed bandit whose payoffs depend on how long each arm has been played or rested.
 
     ## Description
@@ -57,19 +70,23 @@ class LSDBanditEnv(gym.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, instance: str | dict | LSDInstance | None = None, k: int = 3,
                  tau_max: int = 4, horizon: int = 200, monotone: bool = True,
                  instance_seed: int = 0, render_mode: str | None = None):
+        self._set_render_mode(render_mode)
         if instance is None:
-            instance = random_instance(k, tau_max, horizon, instance_seed, monotone)
-        self._setup(load_instance(instance), render_mode)
+            check_int("tau_max", tau_max, 1, MAX_TAU)
+            _check_instance_kwargs(k, horizon, instance_seed)
+            instance = random_instance(k, tau_max, horizon, instance_seed,
+                                       check_flag("monotone", monotone))
+        elif not isinstance(instance, str | dict | LSDInstance | os.PathLike):
+            raise ValueError(f"instance must be a JSON path, a dict or an LSDInstance, got "
+                             f"{type(instance).__name__}")
+        self._setup(load_instance(instance))
 
-    def _setup(self, instance: LSDInstance, render_mode: str | None) -> None:
-        if render_mode is not None:
-            raise ValueError(f"render_mode {render_mode!r} is not supported (only None)")
-        self.render_mode = render_mode
+    def _setup(self, instance: LSDInstance) -> None:
         self.instance = instance
         M = instance.tau_max
         self.mu = mean_table(instance.satiated, instance.rested)
@@ -107,6 +124,26 @@ class LSDBanditEnv(gym.Env):
         self._t += 1
         truncated = self._t >= self.instance.horizon
         return self._obs(), reward, False, bool(truncated), self._info(expected_reward=mean)
+
+    def _render_rgb(self) -> np.ndarray:
+        """One bar per arm: its mean payoff if played now (orange: the arm played last),
+        above a strip filled in proportion to its run (dark) or idle time (light)."""
+        M, k = self.instance.tau_max, self.instance.k
+        means = self.expected_rewards()
+        top = max(1.0, float(np.max(np.abs(self.mu))))
+        bar, gap, height = 40, 12, 160
+        canvas = Canvas(height + 40, k * (bar + gap) + gap)
+        for i in range(k):
+            x = gap + i * (bar + gap)
+            h = height * max(float(means[i]), 0.0) / top
+            canvas.rect(x, 8, x + bar - 1, 8 + height, LIGHT)
+            canvas.rect(x, 8 + height - h, x + bar - 1, 8 + height,
+                        ORANGE if self._state[i] < 0 else BLUE)
+            fill = bar * min(abs(int(self._state[i])), M) / M
+            canvas.rect(x, height + 18, x + bar - 1, height + 30, LIGHT)
+            canvas.rect(x, height + 18, x + fill - 1, height + 30,
+                        DARK if self._state[i] < 0 else BLUE)
+        return canvas.image
 
 
 class RechargingBanditEnv(LSDBanditEnv):
@@ -147,14 +184,21 @@ class RechargingBanditEnv(LSDBanditEnv):
 
     def __init__(self, payoffs=None, k: int = 3, max_delay: int = 5, horizon: int = 200,
                  initial_delay=None, instance_seed: int = 0, render_mode: str | None = None):
+        self._set_render_mode(render_mode)
+        check_int("horizon", horizon, 1)
         if payoffs is None:
+            check_int("max_delay", max_delay, 2, MAX_TAU + 1)
+            _check_instance_kwargs(k, horizon, instance_seed)
             inst = random_recharging_instance(k, max_delay, horizon, instance_seed)
             if initial_delay is not None:
                 inst = recharging_instance(inst.delay_payoffs(), horizon, initial_delay)
         else:
-            f = np.asarray(payoffs, dtype=np.float64)
-            if f.ndim != 2 or np.any((f < 0) | (f > 1)) or not np.all(np.isfinite(f)):
+            try:
+                f = np.asarray(payoffs, dtype=np.float64)
+            except (TypeError, ValueError):
+                f = np.full(1, np.nan)
+            if f.ndim != 2 or not np.all(np.isfinite(f)) or np.any((f < 0) | (f > 1)):
                 raise ValueError(f"payoffs must be a (k, D) array of Bernoulli means in [0, 1], "
                                  f"got {payoffs!r}")
             inst = recharging_instance(f, horizon, initial_delay)
-        self._setup(inst, render_mode)
+        self._setup(inst)

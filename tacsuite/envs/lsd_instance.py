@@ -230,6 +230,8 @@ def recharging_instance(payoffs, horizon: int, initial_delay=None, name: str = "
     if f.ndim != 2 or f.shape[1] < 2:
         raise ValueError(f"payoffs must be a (k, D) array with D >= 2, got shape {f.shape}")
     k, D = f.shape
+    if initial_delay is not None and not isinstance(initial_delay, list | tuple | np.ndarray):
+        raise ValueError(f"initial_delay must be {k} integers >= 1, got {initial_delay!r}")
     delays = [D] * k if initial_delay is None else list(initial_delay)
     if len(delays) != k or any(_int(d, "initial_delay", 1) < 1 for d in delays):
         raise ValueError(f"initial_delay must be {k} integers >= 1, got {initial_delay!r}")

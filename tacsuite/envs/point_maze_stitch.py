@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.grid_stitch import draw_maze
+from tacsuite.envs.validation import check_action, check_choice
 
 # The MBRCSL 4x6 map with gymnasium-robotics cell codes: "r" = reset (start), "g" = goal.
 MAZE_MAP = [[1, 1, 1, 1, 1, 1],
@@ -40,7 +41,7 @@ def cell_xy(cell: tuple[int, int]) -> np.ndarray:
     return np.array([col - 2.5, 1.5 - row])
 
 
-class PointMazeStitchEnv(gym.Env):
+class PointMazeStitchEnv(SuiteEnv):
     """A MuJoCo point mass in the 4x6 U-maze; its dataset needs stitching (MBRCSL Point Maze).
 
     ## Description
@@ -75,21 +76,20 @@ class PointMazeStitchEnv(gym.Env):
     - v0: initial version (gymnasium-robotics PointMaze v3 physics).
     """
 
-    # MuJoCo rendering needs an OpenGL context that headless machines lack; plot the
-    # (x, y) observations instead.
-    metadata = {"render_modes": [], "render_fps": 10}
+    # MuJoCo's own renderer needs an OpenGL context that headless machines lack, so frames
+    # are a numpy top view of the map and the ball (the same drawing as GridStitch).
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, reward_type: str = "sparse", render_mode: str | None = None):
+        check_choice("reward_type", reward_type, ("dense", "sparse"))
+        self._set_render_mode(render_mode)
         point_maze = require_mujoco()
-        if reward_type not in ("dense", "sparse"):
-            raise ValueError(f"reward_type must be 'dense' or 'sparse', got {reward_type!r}")
-        if render_mode is not None:
-            raise ValueError(f"render_mode must be None (no rendering), got {render_mode!r}")
-        self.render_mode = render_mode
         self._env = point_maze(maze_map=MAZE_MAP, reward_type=reward_type,
                                continuing_task=True, reset_target=False)
         self.action_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
         self.observation_space = spaces.Box(-OBS_HIGH, OBS_HIGH, dtype=np.float32)
+        self._xy = cell_xy(START_CELL)
+        self.goal = cell_xy(GOAL_CELL)
 
     def _obs(self, obs: dict) -> np.ndarray:
         return np.clip(obs["observation"], -OBS_HIGH, OBS_HIGH).astype(np.float32)
@@ -104,13 +104,23 @@ class PointMazeStitchEnv(gym.Env):
         self._env.goal = cell_xy(GOAL_CELL)
         self._env.update_target_site_pos()
         self.goal = self._env.goal.copy()
+        self._xy = np.array(obs["observation"][:2], dtype=np.float64)
         return self._obs(obs), {}
 
     def step(self, action):
         a = check_action(self.action_space, action)
         obs, reward, _, _, info = self._env.step(a.astype(np.float64))
+        self._xy = np.array(obs["observation"][:2], dtype=np.float64)
         return (self._obs(obs), float(reward), False, False,
                 {"is_success": bool(info.get("success", False))})
+
+    def _render_rgb(self) -> np.ndarray:
+        walls = np.array([[1 if v == 1 else 0 for v in row] for row in MAZE_MAP])
+        # MuJoCo (x, y) -> map coordinates in cells: a cell centre (col + 0.5, row + 0.5)
+        # sits at x = col - 2.5, y = 1.5 - row.
+        pos = np.array([self._xy[0] + 3.0, 2.0 - self._xy[1]])
+        goal = np.array([self.goal[0] + 3.0, 2.0 - self.goal[1]])
+        return draw_maze(walls, pos, goal, 0.45)
 
     def close(self):
         self._env.close()

@@ -50,12 +50,16 @@ ENVS: list[EnvEntry] = [
 
 
 def register_all() -> None:
+    # EpisodeGuard goes outermost (above TimeLimit), so stepping past a time-limit
+    # truncation raises as stepping past the env's own ending does (tacsuite.envs.base).
+    from tacsuite.envs.base import GUARD_WRAPPER
+
     for e in ENVS:
         if e.id in gym.registry or not e.available():
             continue
         gym.register(id=e.id, entry_point=e.entry_point, max_episode_steps=e.max_episode_steps,
                      kwargs=dict(e.kwargs), vector_entry_point=e.vector_entry_point,
-                     nondeterministic=e.nondeterministic)
+                     nondeterministic=e.nondeterministic, additional_wrappers=(GUARD_WRAPPER,))
 
 
 def registered_ids() -> list[str]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from tacsuite.envs.tabular import TabularEnv
+from tacsuite.envs.validation import check_int
+
+# P is dense (S x 2 x S float64): 2,000 states is 64 MB, a size that still makes sense.
+MAX_STATES = 2000
 
 
 def river_swim_model(n_states: int = 6, small_reward: float = 0.005, large_reward: float = 1.0
                      ) -> tuple[np.ndarray, np.ndarray]:
     """(P, R) of RiverSwim with `n_states` states; action 0 = left, 1 = right."""
-    if not isinstance(n_states, int | np.integer) or n_states < 2:
-        raise ValueError(f"n_states must be an integer >= 2, got {n_states!r}")
-    n = int(n_states)
+    n = check_int("n_states", n_states, 2, MAX_STATES)
     P = np.zeros((n, 2, n))
     R = np.zeros((n, 2))
     for s in range(n):
@@ -57,7 +59,7 @@ class RiverSwimEnv(TabularEnv):
     1,000 steps for episodic training loops.
 
     ## Arguments
-    `gym.make("tacsuite/RiverSwim-v0", n_states=6)`. The unwrapped env exposes `P`
+    `gym.make("tacsuite/RiverSwim-v0", n_states=6)` (2 to 2,000 states). The unwrapped env exposes `P`
     (S x A x S) and `R` (S x A).
 
     ## Version History

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.raster import BLUE, DARK, LIGHT, ORANGE, Canvas
+from tacsuite.envs.validation import check_action, check_choice, check_int, check_real
 
 # Observation bounds; velocities are clipped into them in the observation only.
 OBS_HIGH = np.array([4.8, 10.0, 0.42, 10.0])
@@ -37,7 +38,7 @@ def state_features(state: np.ndarray, kind: str, n: int) -> np.ndarray:
     return out.ravel()
 
 
-class RobustCartPoleEnv(gym.Env):
+class RobustCartPoleEnv(SuiteEnv):
     """CartPole with d-rectangular features and perturbable pole length, masses and force.
 
     ## Description
@@ -74,7 +75,7 @@ class RobustCartPoleEnv(gym.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # 1 / tau
     tau = 0.02
     max_reward = 1.0
 
@@ -84,18 +85,13 @@ class RobustCartPoleEnv(gym.Env):
                  render_mode: str | None = None):
         for name, val in (("length", length), ("masscart", masscart), ("masspole", masspole),
                           ("force_mag", force_mag), ("gravity", gravity)):
-            if not isinstance(val, int | float) or not np.isfinite(val) or val <= 0:
-                raise ValueError(f"{name} must be a positive number, got {val!r}")
-        if not isinstance(action_noise, int | float) or not 0.0 <= action_noise <= 1.0:
-            raise ValueError(f"action_noise must be a probability in [0, 1], got {action_noise!r}")
-        if features not in ("rbf", "bins"):
-            raise ValueError(f"features must be 'rbf' or 'bins', got {features!r}")
-        if not isinstance(n_centers, int) or n_centers < 2:
-            raise ValueError(f"n_centers must be an integer >= 2, got {n_centers!r}")
-        if not isinstance(horizon, int) or horizon < 1:
-            raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
-        if render_mode is not None:
-            raise ValueError(f"render_mode={render_mode!r} is not supported")
+            check_real(name, val, 0.0, low_open=True)
+        check_real("action_noise", action_noise, 0.0, 1.0)
+        check_choice("features", features, ("rbf", "bins"))
+        # d = 2 n^4 features per step and an (H, d) mask: n = 12 is already 41,472.
+        check_int("n_centers", n_centers, 2, 12)
+        check_int("horizon", horizon, 1, 10_000)
+        self._set_render_mode(render_mode)
         self.length, self.masscart, self.masspole = float(length), float(masscart), \
             float(masspole)
         self.force_mag, self.gravity = float(force_mag), float(gravity)
@@ -126,8 +122,6 @@ class RobustCartPoleEnv(gym.Env):
 
     def step(self, action):
         a = check_action(self.action_space, action)
-        if self.h >= self.horizon:
-            raise RuntimeError("step() called after the episode ended; call reset()")
         if self.action_noise > 0 and self.np_random.random() < self.action_noise:
             a = int(self.np_random.integers(2))
         x, x_dot, theta, theta_dot = self.state
@@ -148,3 +142,22 @@ class RobustCartPoleEnv(gym.Env):
         truncated = bool(not terminated and self.h >= self.horizon)
         return self._obs(), 1.0, terminated, truncated, \
             {"features": self.features(self.state), "step": self.h}
+
+    def _render_rgb(self) -> np.ndarray:
+        """Cart (blue) and pole (orange) on the track; the track spans |x| <= 2.4 m."""
+        width, height = 400, 240
+        scale = (width - 40) / (2 * X_LIMIT)
+        canvas = Canvas(height, width)
+        ground = height - 60
+        canvas.line(20, ground, width - 20, ground, 2, DARK)
+        for x in (-X_LIMIT, X_LIMIT):
+            canvas.line(width / 2 + x * scale, ground - 8, width / 2 + x * scale, ground + 8,
+                        2, DARK)
+        x, _, theta, _ = self.state
+        cx = width / 2 + float(np.clip(x, -X_LIMIT - 0.2, X_LIMIT + 0.2)) * scale
+        canvas.rect(cx - 24, ground - 28, cx + 24, ground - 4, BLUE)
+        pole = 2 * self.length * scale
+        top = (cx + pole * np.sin(theta), ground - 28 - pole * np.cos(theta))
+        canvas.line(cx, ground - 28, *top, 6, ORANGE)
+        canvas.disc(cx, ground - 28, 4, LIGHT)
+        return canvas.image

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.raster import BLUE, LIGHT, Canvas
 from tacsuite.envs.validation import check_action
 
 
@@ -27,10 +28,10 @@ def check_tabular_model(P: np.ndarray, R: np.ndarray, initial: np.ndarray) -> No
         raise ValueError(f"initial must be a distribution over {P.shape[0]} states")
 
 
-class TabularEnv(gym.Env[np.int64, np.int64]):
+class TabularEnv(SuiteEnv):
     """A finite MDP sampled from `P`, `R` and an initial distribution (continuing)."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, P: np.ndarray, R: np.ndarray, initial: np.ndarray,
                  render_mode: str | None = None):
@@ -38,15 +39,12 @@ class TabularEnv(gym.Env[np.int64, np.int64]):
         R = np.asarray(R, dtype=np.float64)
         initial = np.asarray(initial, dtype=np.float64)
         check_tabular_model(P, R, initial)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is not one of "
-                             f"{self.metadata['render_modes']}")
+        self._set_render_mode(render_mode)
         self.P, self.R, self.initial = P, R, initial
         self._cdf = np.cumsum(P, axis=2)
         self.n_states, self.n_actions = R.shape
         self.observation_space = spaces.Discrete(self.n_states)
         self.action_space = spaces.Discrete(self.n_actions)
-        self.render_mode = render_mode
         self.state = 0
 
     def _draw(self, cdf: np.ndarray) -> int:
@@ -65,8 +63,14 @@ class TabularEnv(gym.Env[np.int64, np.int64]):
         self.state = self._draw(self._cdf[s, a])
         return np.int64(self.state), reward, False, False, {"expected_reward": reward}
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
-        cells = ["[*]" if i == self.state else "[ ]" for i in range(self.n_states)]
-        return " ".join(cells)
+    def _render_ansi(self) -> str:
+        return " ".join("[*]" if i == self.state else "[ ]" for i in range(self.n_states))
+
+    def _render_rgb(self) -> np.ndarray:
+        """The states as a row of cells, the current one filled."""
+        cell = max(4, min(40, 960 // self.n_states))
+        canvas = Canvas(cell + 16, self.n_states * cell + 16)
+        for i in range(self.n_states):
+            x = 8 + i * cell
+            canvas.rect(x + 1, 8, x + cell - 2, 8 + cell - 1, BLUE if i == self.state else LIGHT)
+        return canvas.image

@@ -80,3 +80,46 @@ def check_action(space: spaces.Space, action):
     if not space.contains(action):
         raise ValueError(f"action {_short(action)} is not in {space}")
     return action
+
+
+# Constructor arguments: every env checks its kwargs with these, so a bad value fails at
+# gym.make with ValueError naming the argument and what it may be (NaN and inf included).
+
+def check_real(name: str, value, low: float | None = None, high: float | None = None, *,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number (bool refused) within [low, high] (open ends as flagged)."""
+    lo = "(" if low_open else "["
+    hi = ")" if high_open else "]"
+    allowed = (f"a finite number in {lo}{'-inf' if low is None else low}, "
+               f"{'inf' if high is None else high}{hi}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be {allowed}, got {_short(value)}")
+    v = float(value)
+    if not np.isfinite(v) or (low is not None and (v < low or (low_open and v == low))) or (
+            high is not None and (v > high or (high_open and v == high))):
+        raise ValueError(f"{name} must be {allowed}, got {_short(value)}")
+    return v
+
+
+def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """An integer (bool and integral floats refused) within [low, high]."""
+    where = (f" >= {low}" if high is None else f" in [{low}, {high}]") if low is not None \
+        else (f" <= {high}" if high is not None else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer{where}, got {_short(value)}")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"{name} must be an integer{where}, got {_short(value)}")
+    return v
+
+
+def check_flag(name: str, value) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {_short(value)}")
+    return bool(value)
+
+
+def check_choice(name: str, value, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {_short(value)}")
+    return value

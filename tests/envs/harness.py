@@ -49,3 +49,52 @@ def _flat(x) -> tuple:
     if isinstance(x, dict):
         return tuple((k, _flat(v)) for k, v in sorted(x.items()))
     return tuple(np.asarray(x, dtype=np.float64).ravel().tolist())
+
+
+# --- the episode contract, rendering and constructor checks (tacsuite.envs.base) ---------
+# A new env gets these checks by being registered; to pass them, derive it from
+# `tacsuite.envs.base.SuiteEnv`, list its render modes (with "rgb_array") and render_fps in
+# `metadata`, call `self._set_render_mode(render_mode)` and draw frames in `_render_rgb`,
+# and check every constructor argument with `tacsuite.envs.validation.check_*`.
+
+def raw_env(env_id: str, **kwargs):
+    """The env class built with its registered kwargs: no TimeLimit, no wrappers at all."""
+    import gymnasium as gym
+
+    from tacsuite.envs.registration import env_class
+
+    return env_class(env_id)(**{**gym.spec(env_id).kwargs, **kwargs})
+
+
+def play_to_end(env, seed: int, limit: int = 5000) -> int | None:
+    """Steps with seeded random actions until terminated or truncated (None: no end)."""
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    for n in range(1, limit + 1):
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+        if term or trunc:
+            return n
+    return None
+
+
+def bad_kwargs(cls) -> list[tuple[str, object]]:
+    """Constructor values every env must refuse with ValueError naming the argument: NaN,
+    inf and text for numbers, fractions and bools for integers, text for flags, unknown
+    strings for choices. Built from the signature's defaults (None defaults are skipped)."""
+    import inspect
+
+    out: list[tuple[str, object]] = []
+    for name, p in inspect.signature(cls.__init__).parameters.items():
+        default = p.default
+        if name in ("self", "render_mode") or default is inspect.Parameter.empty:
+            continue
+        if isinstance(default, bool):
+            out += [(name, "yes"), (name, 2)]
+        elif isinstance(default, int):
+            out += [(name, float("nan")), (name, 2.5), (name, "3"), (name, True)]
+        elif isinstance(default, float):
+            out += [(name, float("nan")), (name, float("inf")), (name, -float("inf")),
+                    (name, "0.5"), (name, True)]
+        elif isinstance(default, str):
+            out += [(name, "no-such-choice"), (name, 3)]
+    return out

@@ -11,11 +11,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
+from gymnasium.wrappers import RenderCollection
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import tacsuite
-from tacsuite.envs.registration import registered_ids
-from tests.envs.harness import bad_actions, transitions
+from tacsuite.envs.base import ResetNeeded, SuiteEnv, check_render_mode
+from tacsuite.envs.registration import env_class, registered_ids
+from tests.envs.harness import bad_actions, bad_kwargs, play_to_end, raw_env, transitions
 
 IDS = registered_ids()
 # Warnings the checkers may raise that say nothing about our envs (kept short, commented).
@@ -140,3 +142,101 @@ def test_async_vector_env_with_spawn():
     _, rew, *_ = envs.step(np.array([1, 1]))
     assert rew.shape == (2,)
     envs.close()
+
+
+# --- episode order: no step before reset() or after the end (tacsuite.envs.base) --------
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_step_outside_an_episode_raises_through_gym_make(env_id):
+    env = gym.make(env_id)
+    with pytest.raises(ResetNeeded, match="before reset"):
+        env.step(env.action_space.sample())
+    n = play_to_end(env, seed=0)
+    assert n is not None, "every registered id ends (its own end or the registered TimeLimit)"
+    for _ in range(2):
+        with pytest.raises(ResetNeeded, match=f"{env_id}.*after the episode was"):
+            env.step(env.action_space.sample())
+    env.reset(seed=1)
+    env.step(env.action_space.sample())
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_the_env_itself_refuses_steps_outside_an_episode(env_id):
+    env = raw_env(env_id)
+    assert isinstance(env, SuiteEnv), "derive the env from tacsuite.envs.base.SuiteEnv"
+    with pytest.raises(ResetNeeded, match="before reset"):
+        env.step(env.action_space.sample())
+    n = play_to_end(env, seed=0)
+    if n is not None:  # envs that end on their own (continuing ones rely on TimeLimit)
+        with pytest.raises(ResetNeeded, match=f"{type(env).__name__}.*at step {n}"):
+            env.step(env.action_space.sample())
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    env.close()
+
+
+def test_time_limit_truncation_is_named_in_the_error():
+    env = gym.make("tacsuite/RiverSwim-v0", max_episode_steps=5)
+    assert play_to_end(env, seed=0) == 5
+    with pytest.raises(ResetNeeded, match=r"truncated \(time limit 5 steps\) at step 5"):
+        env.step(0)
+
+
+# --- rendering --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_rgb_array_frames_for_every_step(env_id):
+    cls = env_class(env_id)
+    assert "rgb_array" in cls.metadata["render_modes"]
+    assert cls.metadata["render_fps"] > 0
+    env = RenderCollection(gym.make(env_id, render_mode="rgb_array"))
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    steps = 0
+    for steps in range(1, 6):
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+        if term or trunc:
+            break
+    frames = env.render()
+    assert len(frames) == steps + 1
+    for frame in frames:
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+        assert min(frame.shape[:2]) >= 32 and frame.shape == frames[0].shape
+        assert frame.std() > 0, "a blank frame"
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_record_video(env_id, tmp_path):
+    pytest.importorskip("moviepy")
+    from gymnasium.wrappers import RecordVideo
+
+    env = RecordVideo(gym.make(env_id, render_mode="rgb_array"), str(tmp_path),
+                      episode_trigger=lambda ep: True, disable_logger=True)
+    play_to_end(env, seed=0, limit=20)
+    env.close()
+    assert list(tmp_path.glob("*.mp4"))
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_unsupported_render_mode_is_refused_in_the_shared_wording(env_id):
+    cls = env_class(env_id)
+    with pytest.raises(ValueError) as info:
+        raw_env(env_id, render_mode="human3d")
+    with pytest.raises(ValueError) as shared:
+        check_render_mode(cls, "human3d")
+    assert str(info.value) == str(shared.value)
+    assert "render_mode='human3d' is not supported" in str(info.value)
+
+
+# --- constructor arguments --------------------------------------------------------------
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_bad_constructor_kwargs_raise_value_error_naming_the_kwarg(env_id):
+    cases = bad_kwargs(env_class(env_id))
+    assert cases, "the harness found no keyword arguments to check"
+    for name, value in cases:
+        with pytest.raises(ValueError) as info:
+            gym.make(env_id, **{name: value})
+        assert name in str(info.value), (name, value, str(info.value))

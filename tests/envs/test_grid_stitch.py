@@ -8,6 +8,7 @@ import pytest
 
 import tacsuite  # noqa: F401
 from tacsuite.envs import grid_stitch as gs
+from tacsuite.envs.raster import DARK, GREEN, RED
 
 
 def scripted_return(route, noise: float = 0.0, seed: int = 0) -> tuple[float, np.ndarray]:
@@ -75,4 +76,9 @@ def test_render_rgb_array():
     env = gym.make("tacsuite/GridStitch-v0", render_mode="rgb_array")
     env.reset(seed=0)
     img = env.render()
-    assert img.shape == (64, 96, 3) and img.dtype == np.uint8
+    assert img.shape == (4 * 40, 6 * 40, 3) and img.dtype == np.uint8
+    px, py = (env.unwrapped._pos * 40).astype(int)
+    assert tuple(img[py, px]) == RED  # the point is drawn where it is
+    gx, gy = (env.unwrapped.goal * 40).astype(int)
+    assert tuple(img[gy, gx]) == GREEN
+    assert tuple(img[5, 5]) == DARK  # the outer wall
