@@ -14,7 +14,7 @@ from tacsuite.theory.lsd import lp_relaxation
 
 
 def run(out: Path, instances: int = 20, horizon: int = 300) -> dict:
-    fig, axes = plots.figure(ncols=2, width=5.2)
+    fig, axes = plots.figure(ncols=2, width=5.2, layout="constrained")
     inst = random_steep_instance(3, 5, horizon, 4)
     ax = axes[0, 0]
     t = np.arange(1, horizon + 1)
@@ -54,7 +54,6 @@ def run(out: Path, instances: int = 20, horizon: int = 300) -> dict:
     ax.set_ylabel("expected reward / exact optimum")
     ax.set_title(f"{instances} random monotone instances per family")
     ax.legend(fontsize=8)
-    fig.tight_layout()
     atomic.savefig(out / "lsd.png", fig)
     plots.close(fig)
     summary["png"] = "lsd.png"

@@ -26,8 +26,7 @@ def run(out: Path, radius: float = 5e-3, depth: float = 2e-4, E: float = 1e5,
     d = np.array([0.0] + res.depths)
     F = np.array([0.0] + res.forces)
     fine = np.linspace(0, depth, 100)
-    fig, axes = plots.figure(ncols=3, width=4.6)
-    fig.subplots_adjust(wspace=0.55)  # room for the colorbar label beside the section's axis
+    fig, axes = plots.figure(ncols=3, width=4.6, layout="constrained")
     draw_pad(solver, fig, axes[0, 0], axes[0, 1])
     ax = axes[0, 2]
     ax.plot(fine * 1e3, hertz_force(fine, radius, E, nu) * 1e3, color=plots.PALETTE[0],

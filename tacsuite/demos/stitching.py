@@ -40,7 +40,7 @@ def run(out: Path) -> dict:
                                 hidden=(128, 128), epochs=15, eval_episodes=10))
     paths = np.load(out / "stitching_runs" / "mbrcsl" / "eval_paths.npy")
     kept = np.load(out / "stitching_runs" / "mbrcsl" / "rollouts_kept.npy")
-    fig, axes = plots.figure(ncols=2, width=5.2, height=3.8)
+    fig, axes = plots.figure(ncols=2, width=5.2, height=3.8, layout="constrained")
     ax = axes[0, 0]
     _draw_maze(ax)
     for i, ep in enumerate(episodes[:60]):
@@ -50,7 +50,6 @@ def run(out: Path) -> dict:
     ax.plot([], [], color=plots.PALETTE[5], label="dataset: start -> midpoint (return 0)")
     ax.plot([], [], color=plots.PALETTE[1], label=f"dataset: detour (best return "
                                                    f"{mb['dataset_max_return']:.0f})")
-    ax.legend(fontsize=7, loc="upper right")
     ax.set_title("offline data: no episode takes S -> M -> G")
     ax = axes[0, 1]
     _draw_maze(ax)
@@ -59,7 +58,7 @@ def run(out: Path) -> dict:
     ax.plot(paths[0, :, 0], paths[0, :, 1], color=plots.PALETTE[0], lw=2.5,
             label=f"MBRCSL policy (return {mb['eval_return']:.1f})")
     ax.plot([], [], color="0.5", label="kept model rollouts")
-    ax.legend(fontsize=7, loc="upper right")
+    plots.legend_below(fig, ncol=2, fontsize=7)
     ax.set_title(f"stitched: MBRCSL {mb['eval_return']:.1f} vs RCSL {rc['eval_return']:.1f}")
     atomic.savefig(out / "stitching.png", fig)
     plots.close(fig)

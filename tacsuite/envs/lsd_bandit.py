@@ -20,7 +20,6 @@ from tacsuite.envs.raster import BLUE, DARK, LIGHT, ORANGE, Canvas
 from tacsuite.envs.validation import check_action, check_flag, check_int
 from tacsuite.theory.lsd import mean_table, next_state
 
-
 # Random instances draw (k, tau_max) tables; beyond these sizes they stop being bandits
 # anyone plans for and start being a memory hazard.
 MAX_ARMS, MAX_TAU = 1000, 1000

@@ -59,8 +59,8 @@ class RiverSwimEnv(TabularEnv):
     1,000 steps for episodic training loops.
 
     ## Arguments
-    `gym.make("tacsuite/RiverSwim-v0", n_states=6)` (2 to 2,000 states). The unwrapped env exposes `P`
-    (S x A x S) and `R` (S x A).
+    `gym.make("tacsuite/RiverSwim-v0", n_states=6)` (2 to 2,000 states). The unwrapped
+    env exposes `P` (S x A x S) and `R` (S x A).
 
     ## Version History
     - v0: initial version.

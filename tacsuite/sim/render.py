@@ -22,8 +22,7 @@ def _mirror(points, values, planes):
 
 def save_pad_image(solver, path, title: str = "") -> Path:
     """Top view of the vertical surface displacement and a side section of the pad."""
-    fig, axes = plots.figure(ncols=2, width=5.5)
-    fig.subplots_adjust(wspace=0.45)
+    fig, axes = plots.figure(ncols=2, width=5.5, layout="constrained")  # suptitle clear
     draw_pad(solver, fig, axes[0, 0], axes[0, 1])
     if title:
         fig.suptitle(title)

@@ -194,8 +194,9 @@ def test_rgb_array_frames_for_every_step(env_id):
     env.reset(seed=0)
     env.action_space.seed(0)
     steps = 0
-    for steps in range(1, 6):
+    while steps < 5:
         _, _, term, trunc, _ = env.step(env.action_space.sample())
+        steps += 1
         if term or trunc:
             break
     frames = env.render()
