@@ -31,6 +31,15 @@ def _check_instance_kwargs(k, horizon, instance_seed) -> None:
     check_int("instance_seed", instance_seed, 0)
 
 
+def _refuse_unused(given: str, args: dict[str, tuple]) -> None:
+    """Arguments that only describe a random instance are an error beside a given one."""
+    unused = sorted(name for name, (value, default) in args.items()
+                    if not (isinstance(value, type(default)) and value == default))
+    if unused:
+        raise ValueError(f"{', '.join(unused)} describe a random instance and are not used "
+                         f"with {given}=...; leave them out (the given instance fixes them)")
+
+
 class LSDBanditEnv(SuiteEnv):
     """A k-armed bandit whose payoffs depend on how long each arm has been played or rested.
 
@@ -83,6 +92,10 @@ class LSDBanditEnv(SuiteEnv):
         elif not isinstance(instance, str | dict | LSDInstance | os.PathLike):
             raise ValueError(f"instance must be a JSON path, a dict or an LSDInstance, got "
                              f"{type(instance).__name__}")
+        else:
+            _refuse_unused("instance", dict(k=(k, 3), tau_max=(tau_max, 4),
+                                            horizon=(horizon, 200), monotone=(monotone, True),
+                                            instance_seed=(instance_seed, 0)))
         self._setup(load_instance(instance))
 
     def _setup(self, instance: LSDInstance) -> None:
@@ -192,6 +205,8 @@ class RechargingBanditEnv(LSDBanditEnv):
             if initial_delay is not None:
                 inst = recharging_instance(inst.delay_payoffs(), horizon, initial_delay)
         else:
+            _refuse_unused("payoffs", dict(k=(k, 3), max_delay=(max_delay, 5),
+                                           instance_seed=(instance_seed, 0)))
             try:
                 f = np.asarray(payoffs, dtype=np.float64)
             except (TypeError, ValueError):

@@ -141,3 +141,13 @@ def test_laforgue_instances_match_their_description():
     assert np.all(inst["figure3"].initial_state == -1)
     with pytest.raises(ValueError, match="D >= 2"):
         recharging_instance([[0.5]], 10)
+
+
+@pytest.mark.parametrize("env_id,given,extra", [
+    ("tacsuite/LSDBandit-v0", {"instance": GOOD}, {"horizon": 50}),
+    ("tacsuite/LSDBandit-v0", {"instance": GOOD}, {"k": 5, "instance_seed": 2}),
+    ("tacsuite/RechargingBandit-v0", {"payoffs": [[0.1, 0.5]]}, {"max_delay": 3}),
+])
+def test_random_instance_kwargs_beside_a_given_instance_are_refused(env_id, given, extra):
+    with pytest.raises(ValueError, match=f"{sorted(extra)[0]}.*not used with"):
+        gym.make(env_id, **given, **extra)

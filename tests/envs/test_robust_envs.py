@@ -74,3 +74,35 @@ def test_cartpole_perturbations_change_the_dynamics():
     assert not np.allclose(o0, o1)
     with pytest.raises(ValueError, match="length"):
         gym.make("tacsuite/RobustCartPole-v0", length=-1.0)
+
+
+def test_cartpole_frame_draws_the_pole_at_its_angle():
+    from tacsuite.envs.raster import ORANGE
+
+    env = gym.make("tacsuite/RobustCartPole-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    u = env.unwrapped
+    for theta in (0.0, 0.15, -0.15):
+        u.state = np.array([0.0, 0.0, theta, 0.0])
+        img = env.render()
+        # 60% up the pole, from the cart's top centre (see RobustCartPoleEnv._render_rgb)
+        scale = (400 - 40) / (2 * 2.4)
+        r = 0.6 * 2 * u.length * scale
+        x, y = 200 + r * np.sin(theta), 240 - 60 - 28 - r * np.cos(theta)
+        assert tuple(img[int(y), int(x)]) == ORANGE, theta
+        mirrored = 200 - r * np.sin(theta)
+        assert theta == 0 or tuple(img[int(y), int(mirrored)]) != ORANGE
+
+
+def test_tabular_frame_marks_the_current_state():
+    from tacsuite.envs.raster import BLUE, LIGHT
+
+    env = gym.make("tacsuite/SimulatedLinearMDP-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    for s in range(5):
+        env.unwrapped.state = s
+        img = env.render()
+        centres = [tuple(img[28, 8 + i * 40 + 20]) for i in range(5)]
+        assert centres == [BLUE if i == s else LIGHT for i in range(5)]
+    assert gym.make("tacsuite/RiverSwim-v0", render_mode="ansi").unwrapped.render() \
+        .count("[*]") == 1
