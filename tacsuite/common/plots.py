@@ -58,3 +58,31 @@ def iqm_band(ax, x, curves, label: str, color: str | None = None, reps: int = 30
 
 def close(fig) -> None:
     plt.close(fig)
+
+
+def text_overlaps(fig) -> list[tuple[str, str]]:
+    """Pairs of text elements (suptitle, titles, axis labels, legends, texts placed in the
+    axes) whose drawn boxes overlap: the collisions a reader cannot read through."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    items: list[tuple[str, object]] = []
+    if fig._suptitle is not None:
+        items.append(("suptitle", fig._suptitle))
+    items += [(f"figure legend {i}", leg) for i, leg in enumerate(fig.legends)]
+    for k, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not ax.axison and not ax.get_title():
+            continue
+        items += [(f"axes {k} title", ax.title), (f"axes {k} xlabel", ax.xaxis.label),
+                  (f"axes {k} ylabel", ax.yaxis.label)]
+        items += [(f"axes {k} text {t.get_text()!r}", t) for t in ax.texts]
+        if ax.get_legend() is not None:
+            items.append((f"axes {k} legend", ax.get_legend()))
+    boxes = []
+    for name, artist in items:
+        if not artist.get_visible() or (hasattr(artist, "get_text") and not artist.get_text()):
+            continue
+        box = artist.get_window_extent(renderer)
+        if box.width > 0 and box.height > 0:
+            boxes.append((name, box.padded(-1.0)))
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
+            if ba.overlaps(bb)]
