@@ -17,9 +17,9 @@ import numpy as np
 from tacsuite.agents import dr_lsvi_ucb, dr_rpo
 from tacsuite.agents.common.linear import LinearLearner
 
-# scripts/reproduce_dr_rpo.py's CartPole settings, 30 of its 100 training episodes.
+# scripts/reproduce_dr_rpo.py's CartPole settings, 20 of its 100 training episodes.
 SETTINGS = dict(env="tacsuite/RobustCartPole-v0", env_kwargs="n_centers=2,horizon=100",
-                rho=0.05, bonus_scale=30.0, episodes=30, seed=0, out="")
+                rho=0.05, bonus_scale=30.0, episodes=20, seed=0, out="")
 
 
 def _record_decisions(monkeypatch) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -51,7 +51,7 @@ def test_dr_rpo_acts_greedily_on_cartpole_so_returns_match_dr_lsvi_ucb(monkeypat
             ties += 1
         else:
             off_greedy.append(1.0 - p[int(np.argmax(q))])  # (b) mass off the greedy action
-    assert len(seen) > 500 and ties / len(seen) > 0.3
+    assert len(seen) > 300 and ties / len(seen) > 0.3
     # Expected number of decisions in the whole run where DR-RPO's draw could differ from
     # greedy's: well below one.
     assert sum(off_greedy) < 0.1 and max(off_greedy) < 0.01

@@ -57,8 +57,8 @@ def test_demo_and_reproduction_figures_have_no_colliding_texts(tmp_path, monkeyp
     monkeypatch.setattr(atomic, "savefig", lambda path, fig: (figures.append(fig),
                                                               save(path, fig)))
     monkeypatch.setattr(plots, "close", lambda fig: None)
-    river_swim.run(tmp_path, steps=500)
-    robust.run(tmp_path, episodes=20, seeds=1)
+    river_swim.run(tmp_path, steps=200)
+    robust.run(tmp_path, episodes=5, seeds=1)
     lsd.run(tmp_path, instances=2, horizon=40)
     script = Path(__file__).resolve().parents[2] / "scripts" / "reproduce_dr_rpo.py"
     spec = importlib.util.spec_from_file_location("reproduce_dr_rpo", script)
