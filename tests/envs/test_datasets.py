@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,10 +20,13 @@ def minari_root(tmp_path, monkeypatch):
     return tmp_path / "minari"
 
 
-def test_default_root_is_project_data_folder(monkeypatch):
+def test_default_root_is_minaris_own(monkeypatch, tmp_path):
+    from minari.storage.datasets_root_dir import get_dataset_path
+
     monkeypatch.delenv("MINARI_DATASETS_PATH")
-    assert D.datasets_root() == D.default_root()
-    assert D.default_root().parts[-2:] == ("data", "minari")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert D.datasets_root() == D.default_root() == tmp_path / ".minari" / "datasets"
+    assert Path(get_dataset_path("tacsuite/x/y-v0")).parent.parent.parent == D.datasets_root()
 
 
 def test_minari_round_trip_is_exact(minari_root):
@@ -101,8 +106,8 @@ def test_reference_scores_order():
 
 def test_cli_make_then_load(capsys, minari_root):
     assert cli_main(["data", "make", "gridstitch-mixed", "--seed", "4", "--episodes", "6"]) == 0
-    assert "tacsuite/gridstitch/mixed-s4-v0: 6 episodes" in capsys.readouterr().out
-    eps = D.load("gridstitch-mixed", seed=4, create=False)
+    assert "tacsuite/gridstitch/mixed-s4-n6-v0: 6 episodes" in capsys.readouterr().out
+    eps = D.read_episodes("tacsuite/gridstitch/mixed-s4-n6-v0")
     ref = D.collect("tacsuite/GridStitch-v0", D.grid_stitch_mixed_factory, 6, seed=4)
     assert np.array_equal(eps[5]["observations"], ref[5]["observations"])
     assert cli_main(["data", "make", "nope"]) == 2
