@@ -324,10 +324,36 @@ def load_minari(dataset_id: str):
                          f"`tacsuite data make` again") from exc
 
 
+_READ_CACHE: dict[tuple, list[dict]] = {}
+
+
 def read_episodes(dataset_id: str) -> list[dict]:
-    """Every episode as a dict of numpy arrays (observations T+1, the rest T)."""
-    ds = load_minari(dataset_id)
+    """Every episode as a dict of numpy arrays (observations T+1, the rest T).
+
+    Arrays are read-only and shared between calls in one process while the files are
+    unchanged (HDF5 reads cost seconds per dataset; sweeps read the same one many times).
+    """
     path = dataset_path(dataset_id)
+    try:
+        key = (str(path),) + tuple((f.stat().st_mtime_ns, f.stat().st_size, f.stat().st_ino)
+                                   for f in (path / "data" / "metadata.json",
+                                             path / "data" / "main_data.hdf5"))
+    except OSError:
+        key = None
+    if key in _READ_CACHE:
+        return [dict(ep) for ep in _READ_CACHE[key]]
+    out = _read_episodes(dataset_id, path)
+    for ep in out:
+        for v in ep.values():
+            v.flags.writeable = False
+    if key is not None:
+        _READ_CACHE.clear()
+        _READ_CACHE[key] = out
+    return [dict(ep) for ep in out]
+
+
+def _read_episodes(dataset_id: str, path: Path) -> list[dict]:
+    ds = load_minari(dataset_id)
     try:
         out = [{"observations": np.asarray(ep.observations), "actions": np.asarray(ep.actions),
                 "rewards": np.asarray(ep.rewards, dtype=np.float64),
@@ -374,6 +400,7 @@ def make(name: str, seed: int = 0, episodes: int | None = None) -> str:
     dataset other commands train on is never replaced by a smaller one.
     """
     spec, dataset_id = resolve(name, seed, episodes)
+    _minari()  # a missing extra fails before the episodes are collected
     n = spec.episodes if episodes is None else int(episodes)
     eps = collect(spec.env_id, spec.policy, n, seed, dict(spec.env_kwargs))
     ref_min, ref_max = reference_scores(spec.env_id)
