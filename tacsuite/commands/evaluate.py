@@ -161,6 +161,15 @@ def _saved_returns(kind: str, meta: dict, arrays: dict, env_id: str, kwargs: dic
                                 seed)
     from tacsuite.agents.common.trajectories import evaluate
 
+    env = gym.make(env_id, **kwargs)
+    obs_dim, act_dim = env.observation_space.shape, env.action_space.shape
+    env.close()
+    want = (int(meta.get("obs_dim", meta.get("n_in", 0)) - (meta.get("target") is not None
+                                                            and kind == "mlp-actor")),)
+    if obs_dim != want or act_dim != (int(meta.get("act_dim", meta.get("n_out", 0))),):
+        raise ValueError(f"the saved {meta.get('algo', kind)} agent acts on observations of "
+                         f"shape {want}; {env_id} has {env.observation_space} and "
+                         f"{env.action_space}")
     if kind == "mlp-actor":
         from tacsuite.agents.common.offline import mlp_actor_from_saved
 

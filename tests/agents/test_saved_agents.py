@@ -142,3 +142,11 @@ def test_evaluate_never_writes_into_the_training_run(tmp_path, capsys):
     # evaluating again replaces its own default folder; the run is untouched throughout
     _eval_json(capsys, ["evaluate", str(out), "--env-kwargs", "p=0.3", "--episodes", "5"])
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_evaluate_refuses_an_env_the_agent_cannot_act_in(tmp_path, capsys):
+    out = tmp_path / "bc"
+    bc.train(bc.Config(seed=0, out=str(out), dataset="gridstitch-optimal", eval_episodes=1,
+                       epochs=1, hidden=(8,)))
+    assert main(["evaluate", str(out), "--env", "tacsuite/AmericanPutOption-v0"]) == 2
+    assert "acts on observations of shape (2,)" in capsys.readouterr().err

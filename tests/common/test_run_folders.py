@@ -118,16 +118,18 @@ def test_out_is_checked_before_work(tmp_path):
 
 def test_cli_rerun_refused_then_overwritten(tmp_path, capsys):
     out = str(tmp_path / "l")
-    argv = ["train", "lsvi-ucb", "--episodes", "10", "--out", out]
+    argv = ["train", "lsvi-ucb", "--episodes", "3", "--out", out]
     assert main(argv) == 0
     first = (tmp_path / "l" / "metrics.jsonl").read_text()
-    capsys.readouterr()
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("lsvi-ucb: mean return ") and line.endswith(f"-> {out}")
     assert main(argv + ["--seed", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tacsuite: error: run folder") and "--overwrite" in err
     assert "Traceback" not in err
     assert json.loads((tmp_path / "l" / "config.json").read_text())["seed"] == 0
-    assert main(argv + ["--seed", "2", "--overwrite"]) == 0
+    assert main(argv + ["--seed", "2", "--overwrite", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seed"] == 2
     assert json.loads((tmp_path / "l" / "config.json").read_text())["seed"] == 2
     assert len((tmp_path / "l" / "metrics.jsonl").read_text().splitlines()) == \
         len(first.splitlines())

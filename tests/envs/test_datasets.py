@@ -111,3 +111,86 @@ def test_cli_make_then_load(capsys, minari_root):
     ref = D.collect("tacsuite/GridStitch-v0", D.grid_stitch_mixed_factory, 6, seed=4)
     assert np.array_equal(eps[5]["observations"], ref[5]["observations"])
     assert cli_main(["data", "make", "nope"]) == 2
+
+
+PARALLEL = """
+import sys
+from tacsuite.envs import datasets as D
+dataset_id, created = D.ensure("gridstitch-optimal", seed=3)
+eps = D.read_episodes(dataset_id)
+print(int(created), len(eps), float(sum(e["rewards"].sum() for e in eps)))
+"""
+
+
+def test_parallel_processes_wait_for_one_writer(minari_root):
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", PARALLEL], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    rows = [o[0].split() for o in outs]
+    assert sorted(r[0] for r in rows) == ["0", "0", "1"]  # one wrote, two waited and read
+    assert len({tuple(r[1:]) for r in rows}) == 1 and rows[0][1] == "20"
+    assert not list((minari_root / ".staging").iterdir())
+
+
+KILLED = """
+import os
+import minari
+from tacsuite.envs import datasets as D
+real = minari.create_dataset_from_buffers
+def write_then_die(*args, **kwargs):
+    real(*args, **kwargs)       # the new dataset is complete in the staging folder ...
+    os._exit(9)                 # ... when the process is killed, before the rename
+minari.create_dataset_from_buffers = write_then_die
+eps = D.collect("tacsuite/GridStitch-v0", D.grid_stitch_optimal_factory, 7, seed=1)
+D.write_minari("tacsuite/gridstitch/optimal-n5-v0", eps, "tacsuite/GridStitch-v0")
+"""
+
+
+def test_a_killed_make_keeps_the_previous_dataset(minari_root):
+    import json
+    import subprocess
+    import sys
+
+    dataset_id = D.make("gridstitch-optimal", episodes=5)
+    assert dataset_id == "tacsuite/gridstitch/optimal-n5-v0"
+    # a writer of 7 episodes under the same id is killed mid-way
+    p = subprocess.run([sys.executable, "-c", KILLED], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 9, p.stderr[-500:]
+    meta = json.loads((D.dataset_path(dataset_id) / "data" / "metadata.json").read_text())
+    assert meta["total_episodes"] == 5 == len(D.read_episodes(dataset_id))
+    # the dead writer's staging folder and lock are cleaned up by the next writer
+    assert list((minari_root / ".staging").iterdir())
+    D.make("gridstitch-optimal", episodes=5)
+    assert not list((minari_root / ".staging").iterdir())
+
+
+def test_other_sizes_never_replace_the_canonical_id(minari_root):
+    assert D.resolve("gridstitch-optimal", 0, 20)[1] == "tacsuite/gridstitch/optimal-v0"
+    assert D.resolve("gridstitch-optimal", 2, 8)[1] == "tacsuite/gridstitch/optimal-s2-n8-v0"
+    canonical = D.make("gridstitch-optimal")
+    small = D.make("gridstitch-optimal", episodes=3)
+    assert canonical != small
+    assert len(D.read_episodes(canonical)) == 20 and len(D.read_episodes(small)) == 3
+    with pytest.raises(ValueError, match="--episodes"):
+        D.resolve("gridstitch-optimal", 0, 0)
+
+
+def test_minari_finds_the_datasets_by_itself(minari_root):
+    import json
+
+    import minari
+
+    dataset_id = D.make("gridstitch-optimal", episodes=4)
+    assert dataset_id in minari.list_local_datasets()
+    ds = minari.load_dataset(dataset_id)
+    assert ds.total_episodes == 4
+    meta = json.loads((D.dataset_path(dataset_id) / "data" / "metadata.json").read_text())
+    link = meta.get("code_permalink")
+    assert link is None or (link.startswith("https://") and "localhost" not in link)
+    # the staging and lock folders are hidden from Minari
+    assert all(not k.startswith(".") for k in minari.list_local_datasets())
