@@ -90,6 +90,12 @@ def env_spec(env_id: str):
     try:
         return gym.spec(env_id)
     except gym.error.Error as exc:
+        from tacsuite.envs.registration import ENVS
+
+        for entry in ENVS:
+            if entry.id == env_id and entry.extra and not entry.available():
+                raise MissingExtra(f"{env_id} needs the {entry.extra} extra: pip install "
+                                   f"'tacsuite[{entry.extra}]'") from None
         raise ValueError(f"unknown environment id {env_id!r} (`tacsuite envs` lists the "
                          f"suite's ids): {exc}") from None
 

@@ -159,8 +159,10 @@ def collect(env_id: str, policy_factory: PolicyFactory, episodes: int, seed: int
     limit = max_steps or (env.spec.max_episode_steps if env.spec else None)
     if not limit:
         raise ValueError(f"{env_id} has no time limit; pass max_steps")
+    from tacsuite.common.progress import trange
+
     out = []
-    for i in range(episodes):
+    for i in trange(episodes, desc=f"collect {env_id}", unit="episode"):
         policy = policy_factory(i, rng, env)
         obs, _ = env.reset(seed=seed + i)
         obs_l, act_l, rew_l, term_l, trunc_l = [obs], [], [], [], []
@@ -399,8 +401,11 @@ def make(name: str, seed: int = 0, episodes: int | None = None) -> str:
     A size other than the dataset's own gets its own id (`-n<episodes>`), so the canonical
     dataset other commands train on is never replaced by a smaller one.
     """
+    from tacsuite.common.validate import env_spec
+
     spec, dataset_id = resolve(name, seed, episodes)
     _minari()  # a missing extra fails before the episodes are collected
+    env_spec(spec.env_id)
     n = spec.episodes if episodes is None else int(episodes)
     eps = collect(spec.env_id, spec.policy, n, seed, dict(spec.env_kwargs))
     ref_min, ref_max = reference_scores(spec.env_id)
@@ -420,6 +425,10 @@ def ensure(name: str, seed: int = 0, episodes: int | None = None) -> tuple[str, 
     spec, dataset_id = resolve(name, seed, episodes)
     if _present(dataset_id):
         return dataset_id, False
+    from tacsuite.common.validate import env_spec
+
+    _minari()
+    env_spec(spec.env_id)
     lock, waiting = _lock(dataset_id)
     lock.acquire(wait=True, on_wait=waiting)
     try:

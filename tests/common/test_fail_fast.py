@@ -103,3 +103,14 @@ def test_missing_extra_names_the_extra(monkeypatch, capsys):
         require("minari", "offline", "offline datasets")
     assert main(["data", "make", "gridstitch-optimal", "--episodes", "2"]) == 2
     assert "tacsuite[offline]" in capsys.readouterr().err
+
+
+def test_an_env_of_a_missing_extra_names_it(capsys):
+    from tacsuite.envs.registration import ENVS
+
+    optional = [e for e in ENVS if e.extra and not e.available()]
+    if not optional:
+        pytest.skip("every optional extra is installed here")
+    entry = optional[0]
+    assert main(["train", "bc", "--env", entry.id]) == 2
+    assert f"pip install 'tacsuite[{entry.extra}]'" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from tacsuite.common.validate import (
     Interval,
     check_env_kwargs,
     check_numbers,
+    env_spec,
 )
 
 MLP_ACTOR = "mlp-actor"
@@ -65,6 +66,7 @@ def check(config: OfflineConfig) -> None:
 
     check_numbers(config)
     spec, _ = datasets.resolve(config.dataset, config.dataset_seed)
+    env_spec(spec.env_id)
     kwargs = env_kwargs(config)
     check_env_kwargs(config.env, kwargs)
     check_out(config.out)
