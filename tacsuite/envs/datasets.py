@@ -319,11 +319,19 @@ def load_minari(dataset_id: str):
     try:
         ds = minari.load_dataset(dataset_id)
         ds.episode_indices  # noqa: B018  (forces the metadata read)
-        return ds
+        import h5py
+
+        with h5py.File(data_file, "r") as fh:
+            in_file = sum(1 for k in fh.keys() if k.startswith("episode_"))
     except Exception as exc:  # h5py/json raise many types for damaged files
         raise ValueError(f"dataset {dataset_id!r} at {path} is unreadable or corrupt "
                          f"({type(exc).__name__}: {exc}); delete it and run "
                          f"`tacsuite data make` again") from exc
+    if in_file != ds.total_episodes:
+        raise ValueError(f"dataset {dataset_id!r} at {path}: metadata.json counts "
+                         f"{ds.total_episodes} episodes but main_data.hdf5 holds {in_file}; "
+                         f"run `tacsuite data make` again")
+    return ds
 
 
 _READ_CACHE: dict[tuple, list[dict]] = {}

@@ -152,6 +152,7 @@ D.write_minari("tacsuite/gridstitch/optimal-n5-v0", eps, "tacsuite/GridStitch-v0
 
 def test_a_killed_make_keeps_the_previous_dataset(minari_root):
     import json
+    import os
     import subprocess
     import sys
 
@@ -163,6 +164,15 @@ def test_a_killed_make_keeps_the_previous_dataset(minari_root):
     assert p.returncode == 9, p.stderr[-500:]
     meta = json.loads((D.dataset_path(dataset_id) / "data" / "metadata.json").read_text())
     assert meta["total_episodes"] == 5 == len(D.read_episodes(dataset_id))
+    # a dataset whose metadata does not describe its file is refused, naming both counts
+    other = D.write_minari("tacsuite/test/other-v0", D.collect(
+        "tacsuite/GridStitch-v0", D.grid_stitch_optimal_factory, 3, seed=0),
+        "tacsuite/GridStitch-v0")
+    assert other.total_episodes == 3
+    os.replace(D.dataset_path("tacsuite/test/other-v0") / "data" / "main_data.hdf5",
+               D.dataset_path(dataset_id) / "data" / "main_data.hdf5")
+    with pytest.raises(ValueError, match="counts 5 episodes but main_data.hdf5 holds 3"):
+        D.read_episodes(dataset_id)
     # the dead writer's staging folder and lock are cleaned up by the next writer
     assert list((minari_root / ".staging").iterdir())
     D.make("gridstitch-optimal", episodes=5)
