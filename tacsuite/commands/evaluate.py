@@ -37,8 +37,7 @@ class EvaluateConfig:
     seed: int = 0
     """Seed of the test episodes and the policy's action draws."""
     out: str = ""
-    """Folder for the evaluation's config.json and result.json (default:
-    RUN/eval/<env>-<kwargs>/, replaced on each evaluation); never the run folder itself."""
+    """Evaluation folder (default RUN/eval/<env>-<kwargs>/, replaced each time); never RUN."""
     overwrite: bool = False
     """Clear an explicit --out first when it holds an earlier evaluation."""
 

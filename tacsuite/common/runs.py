@@ -156,10 +156,6 @@ class FolderLock:
             self._finalizer()
             self._fd = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
 
 def _release(fd: int, path: str) -> None:
     try:

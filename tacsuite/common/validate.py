@@ -6,9 +6,11 @@ option and what it allows, never a traceback after a finished training run.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import inspect
 import math
+import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -105,7 +107,7 @@ def _allowed(annotation: Any) -> tuple[type, ...] | None:
     if annotation is inspect.Parameter.empty or annotation is Any:
         return None
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         out: list[type] = []
         for arg in typing.get_args(annotation):
             allowed = _allowed(arg)
@@ -122,7 +124,7 @@ def _allowed(annotation: Any) -> tuple[type, ...] | None:
         return (float, int)
     if base in (int, bool, str):
         return (base,)
-    if base in (tuple, list, typing.Sequence) or base is __import__("collections.abc").abc.Sequence:
+    if base in (tuple, list, typing.Sequence, collections.abc.Sequence):
         return (tuple, list)
     return None
 

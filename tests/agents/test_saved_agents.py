@@ -150,3 +150,36 @@ def test_evaluate_refuses_an_env_the_agent_cannot_act_in(tmp_path, capsys):
                        epochs=1, hidden=(8,)))
     assert main(["evaluate", str(out), "--env", "tacsuite/AmericanPutOption-v0"]) == 2
     assert "acts on observations of shape (2,)" in capsys.readouterr().err
+
+
+def test_a_killed_training_run_resumes_to_the_uninterrupted_result(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    argv = ["train", "dr-rpo", "--env", PUT["env"], "--env-kwargs", PUT["env_kwargs"],
+            "--rho", "0.02", "--episodes", "100", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "tacsuite", *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint.json").exists() and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    if (out / "result.json").exists():
+        pytest.skip("the run finished before it could be killed")
+    assert main(argv + ["--resume"]) == 0
+    r = json.loads((out / "result.json").read_text())
+    assert 0 < r["resumed_at_episode"] < 100
+    straight = dr_rpo.train(dr_rpo.Config(episodes=100, out=str(tmp_path / "straight"),
+                                          **PUT))
+    np.testing.assert_array_equal(np.load(out / "returns.npy"),
+                                  np.load(tmp_path / "straight" / "returns.npy"))
+    assert r["mean_return"] == straight["mean_return"]
+    assert (out / "metrics.jsonl").read_text().count("\n") == \
+        (tmp_path / "straight" / "metrics.jsonl").read_text().count("\n")

@@ -146,7 +146,6 @@ def _save_checkpoint(run: RunDir, learner: LinearLearner, env: gym.Env, k: int,
 
 def _resume(run: RunDir, config, env: gym.Env, returns: np.ndarray,
             subopt: np.ndarray | None) -> tuple[LinearLearner, int]:
-    run.check_resume(changeable=("episodes",))
     _, meta, arrays = saved.load_agent(run.path, kinds=(CHECKPOINT_KIND,),
                                        name=saved.CHECKPOINT)
     k = int(meta["episode"])
@@ -192,7 +191,11 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
     try:
         first = 0
         if run is not None and run.resumed:
-            learner, first = _resume(run, config, env, returns, subopt)
+            run.check_resume(changeable=("episodes",))
+            if saved.has_agent(run.path, saved.CHECKPOINT):
+                learner, first = _resume(run, config, env, returns, subopt)
+            else:  # killed before its first checkpoint: nothing to continue from
+                run.keep_metrics(lambda rec: False)
         result = _train_loop(config, algo, env, learner, run, states, model, radii, track,
                              returns, subopt, first)
     finally:

@@ -43,8 +43,7 @@ class OfflineConfig:
     overwrite: bool = False
     """Clear --out first when it holds an earlier run."""
     resume: bool = False
-    """Reuse the agent saved in --out (same options) instead of training it again; a run
-    killed before it saved its agent trains from the start."""
+    """Reuse the agent saved in --out (same options) and evaluate it again, else train."""
 
     LIMITS: ClassVar[dict[str, Interval]] = {
         "eval_episodes": AT_LEAST_ONE, "seed": NON_NEGATIVE, "dataset_seed": NON_NEGATIVE,
