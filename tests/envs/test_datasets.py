@@ -116,23 +116,31 @@ def test_cli_make_then_load(capsys, minari_root):
 PARALLEL = """
 import sys
 from tacsuite.envs import datasets as D
-dataset_id, created = D.ensure("gridstitch-optimal", seed=3)
-eps = D.read_episodes(dataset_id)
-print(int(created), len(eps), float(sum(e["rewards"].sum() for e in eps)))
+write = D._write_locked
+def counted(*args, **kwargs):
+    print("WROTE", flush=True)
+    return write(*args, **kwargs)
+D._write_locked = counted
+eps = D.load("gridstitch-optimal", seed=3)   # what every offline trainer calls first
+print("RESULT", len(eps), float(sum(e["rewards"].sum() for e in eps)))
 """
 
 
-def test_parallel_processes_wait_for_one_writer(minari_root):
+def test_parallel_trainers_wait_for_one_writer(minari_root, tmp_path):
+    """Three processes start at once on a fresh root and ask for the dataset the way the
+    trainers do (`datasets.load`): one generates it, two wait for it and read it."""
     import subprocess
     import sys
 
-    procs = [subprocess.Popen([sys.executable, "-c", PARALLEL], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
-    rows = [o[0].split() for o in outs]
-    assert sorted(r[0] for r in rows) == ["0", "0", "1"]  # one wrote, two waited and read
-    assert len({tuple(r[1:]) for r in rows}) == 1 and rows[0][1] == "20"
+    procs = [subprocess.Popen([sys.executable, "-c", PARALLEL],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-800:] for o in outs]
+    assert sum(o[0].count("WROTE") for o in outs) == 1
+    results = {line for o in outs for line in o[0].splitlines() if line.startswith("RESULT")}
+    assert results == {"RESULT 20 " + str(float(sum(
+        e["rewards"].sum() for e in D.read_episodes("tacsuite/gridstitch/optimal-s3-v0"))))}
     assert not list((minari_root / ".staging").iterdir())
 
 
