@@ -36,6 +36,6 @@ def train(config: Config) -> dict:
                                   torch.ones_like(cont))
             return {"q_loss": loss}
 
-        return update
+        return update, None
 
     return run_online(config, "er-dqn", make_updater)

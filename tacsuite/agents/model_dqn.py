@@ -23,8 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from tacsuite.agents.common.bit_model import BitModel
-from tacsuite.agents.common.online_dqn import (OnlineDQNConfig, adamw, rollout_update,
-                                               run_online)
+from tacsuite.agents.common.online_dqn import OnlineDQNConfig, adamw, rollout_update, run_online
 
 
 @dataclass
@@ -39,6 +38,9 @@ class Config(OnlineDQNConfig):
     """AdamW step size of the model."""
     model_hidden: tuple[int, ...] = ()
     """Hidden sizes of the model trunk; empty = the same as Q's `hidden`."""
+    model_warmup: bool = True
+    """Fit the model on real data from the first env step (Q still waits for start_steps),
+    so the first Q updates learn from a trained model rather than a random one."""
 
 
 def train(config: Config) -> dict:
@@ -52,18 +54,22 @@ def train(config: Config) -> dict:
                          config.activation)
         opt = adamw(model.parameters(), config.model_lr)
 
-        def update(learner, buffer, rng):
+        def fit_model(buffer, rng):
             b = {k: torch.as_tensor(v) for k, v in buffer.sample(config.model_batch, rng).items()}
             parts = model.loss(b["obs"], b["actions"], b["rewards"], b["next_obs"],
                                b["terminated"])
             opt.zero_grad(set_to_none=True)
             parts["total"].backward()
             opt.step()
-            q_loss = rollout_update(learner, b["obs"].numpy(), model.sample, config.rollout,
-                                    config.temperature)
-            return {"q_loss": q_loss, **{f"model_{k}": float(v.detach())
-                                         for k, v in parts.items()}}
+            return b["obs"].numpy(), {f"model_{k}": float(v.detach()) for k, v in parts.items()}
 
-        return update
+        def update(learner, buffer, rng):
+            starts, losses = fit_model(buffer, rng)
+            q_loss = rollout_update(learner, starts, model.sample, config.rollout,
+                                    config.temperature)
+            return {"q_loss": q_loss, **losses}
+
+        return update, ((lambda buffer, rng: fit_model(buffer, rng)[1])
+                        if config.model_warmup else None)
 
     return run_online(config, "model-dqn", make_updater)

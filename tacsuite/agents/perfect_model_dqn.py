@@ -50,6 +50,6 @@ def train(config: Config) -> dict:
             return {"q_loss": rollout_update(learner, starts, step, config.rollout,
                                              config.temperature)}
 
-        return update
+        return update, None
 
     return run_online(config, "perfect-model-dqn", make_updater)

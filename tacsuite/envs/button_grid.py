@@ -6,8 +6,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.envs.binary_grid import (ACTION_NAMES, binary_space, cells_of, check_int, move,
-                                       rgb_grid)
+from tacsuite.envs.binary_grid import (
+    ACTION_NAMES,
+    binary_space,
+    cells_of,
+    check_int,
+    move,
+    rgb_grid,
+)
 from tacsuite.envs.validation import check_action
 
 PLAYER, ON, OFF = 0, 1, 2

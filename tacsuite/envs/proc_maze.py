@@ -8,8 +8,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.envs.binary_grid import (ACTION_NAMES, MOVES, binary_space, cells_of, check_int,
-                                       move, rgb_grid)
+from tacsuite.envs.binary_grid import (
+    ACTION_NAMES,
+    MOVES,
+    binary_space,
+    cells_of,
+    check_int,
+    move,
+    rgb_grid,
+)
 from tacsuite.envs.validation import check_action
 
 PLAYER, GOAL, WALL, EMPTY = 0, 1, 2, 3

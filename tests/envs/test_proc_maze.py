@@ -64,8 +64,9 @@ def test_shortest_path_walk_returns_minus_distance_and_terminates_on_arrival():
         total, steps, term = 0.0, 0, False
         while not term:
             r0, c0 = env.position
+            closer = to_goal[(r0, c0)] - 1
             action = next(a for a in range(1, 5)
-                          if to_goal.get((r0 + MOVES[a][0], c0 + MOVES[a][1])) == to_goal[(r0, c0)] - 1)
+                          if to_goal.get((r0 + MOVES[a][0], c0 + MOVES[a][1])) == closer)
             _, r, term, trunc, _ = env.step(action)
             total, steps = total + r, steps + 1
             assert not trunc and steps <= distance

@@ -167,6 +167,8 @@ def rollout_update(learner: QLearner, starts: np.ndarray, step: StepFn, horizon:
 
 # update(learner, buffer, rng) -> named losses of one update
 Updater = Callable[[QLearner, ReplayBuffer, np.random.Generator], dict[str, float]]
+# warmup(buffer, rng) -> named losses: work done before start_steps that touches no Q
+Warmup = Callable[[ReplayBuffer, np.random.Generator], dict[str, float]]
 
 
 def evaluate(q: torch.nn.Module, c: OnlineDQNConfig, continuing: bool, seed: int) -> float:
@@ -193,12 +195,13 @@ def evaluate(q: torch.nn.Module, c: OnlineDQNConfig, continuing: bool, seed: int
 
 
 def run_online(c: OnlineDQNConfig, algorithm: str,
-               make_updater: Callable[[gym.Env, int, int], Updater],
+               make_updater: Callable[[gym.Env, int, int], tuple[Updater, Warmup | None]],
                extra: dict[str, Any] | None = None) -> dict:
     """Train one agent; write the run folder; return result.json's dict.
 
-    `make_updater(env, obs_dim, n_actions)` builds the agent's update, called
-    `updates_per_step` times per env step once `start_steps` have passed.
+    `make_updater(env, obs_dim, n_actions)` builds the agent's Q update, called
+    `updates_per_step` times per env step once `start_steps` have passed, and an optional
+    warm-up called once per env step before then (model-DQN fits its model there).
     """
     check_config(c)
     t0 = time.perf_counter()
@@ -206,7 +209,7 @@ def run_online(c: OnlineDQNConfig, algorithm: str,
     env = make_env(c)
     obs_dim, n_actions = int(env.observation_space.shape[0]), int(env.action_space.n)
     continuing = bool(getattr(env.unwrapped, "continuing", False))
-    updater = make_updater(env, obs_dim, n_actions)
+    updater, warmup = make_updater(env, obs_dim, n_actions)
     learner = QLearner(obs_dim, n_actions, c)
     buffer = ReplayBuffer(min(c.buffer, c.steps), obs_dim)
     run = RunDir(c.out, c)
@@ -228,6 +231,9 @@ def run_online(c: OnlineDQNConfig, algorithm: str,
             window_returns.append(episode_return)
             episode_return = 0.0
             obs, _ = env.reset()
+        if t < c.start_steps and warmup is not None:
+            for key, value in warmup(buffer, rng).items():
+                losses.setdefault(key, []).append(value)
         if t >= c.start_steps:
             if (t - c.start_steps) % c.target_every == 0:
                 learner.sync()
