@@ -10,7 +10,8 @@ with 2 buttons [10, 3], PanFlute 3 pipes [5]; Q and model (64, 64) ELU [3 x 200]
 env steps [1M high-data, 100k low-data] with 1 Q update per step after 1,000 exploration
 steps; gamma 0.9, target copy every 100 steps, AdamW (0.9, 0.99, eps 1e-5, wd 1e-6) as the
 paper. All three agents share the Q step size and softmax temperature of an env (the paper
-tuned them per agent for 1M steps); model-DQN's model learns at 1e-3 from the first step.
+tuned them per agent for 1M steps); model-DQN's model learns at 1e-3 from the first step
+and its rollouts take each bit's most likely value.
 ER-DQN replays 320 real transitions per update, the model agents learn from 32 x 10
 rollout transitions: equal updates, equal Q batch.
 
@@ -39,14 +40,14 @@ from tacsuite.common import atomic, plots, stats  # noqa: E402
 AGENTS = {"er-dqn": er_dqn, "model-dqn": model_dqn, "perfect-model-dqn": perfect_model_dqn}
 LABELS = {"er-dqn": "ER-DQN (batch 320)", "model-dqn": "model-DQN (learned model)",
           "perfect-model-dqn": "perfect-model-DQN"}
-ENVS = {
+ENVS = {  # run and plotted in this order
+    "PanFlute": dict(env="tacsuite/PanFlute-v0", env_kwargs="num_pipes=3", temperature=0.4),
     "ProcMaze": dict(env="tacsuite/ProcMaze-v0", env_kwargs="grid_size=4", temperature=0.4),
     "ButtonGrid": dict(env="tacsuite/ButtonGrid-v0", env_kwargs="grid_size=5,num_buttons=2",
                        temperature=0.4),
-    "PanFlute": dict(env="tacsuite/PanFlute-v0", env_kwargs="num_pipes=3", temperature=0.4),
 }
-COMMON = dict(hidden=(64, 64), lr=2e-4, gamma=0.9, target_every=100, start_steps=1000,
-              eval_steps=100, eval_episodes=8)
+COMMON = dict(hidden=(64, 64), lr=2e-4, gamma=0.9, target_every=100, eval_steps=100,
+              eval_episodes=8)
 PER_AGENT = {"model-dqn": dict(model_lr=1e-3)}
 
 
@@ -54,6 +55,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5, help="seeds per env and agent")
     p.add_argument("--steps", type=int, default=4000, help="env steps per run")
+    p.add_argument("--start-steps", type=int, default=1000,
+                   help="exploration steps before the first Q update")
     p.add_argument("--envs", default=",".join(ENVS), help="comma-separated subset")
     p.add_argument("--agents", default=",".join(AGENTS), help="comma-separated subset")
     p.add_argument("--out", default="runs/reproduce_model_generalization", help="output folder")
@@ -77,9 +80,8 @@ def main(argv=None) -> int:
                 else:
                     kw = {**COMMON, **ENVS[env_name], **PER_AGENT.get(agent, {}),
                           "steps": steps, "seed": seed, "out": str(run_dir),
+                          "start_steps": 500 if args.quick else args.start_steps,
                           "eval_every": max(steps // 16, 1)}
-                    if args.quick:
-                        kw["start_steps"] = 500
                     r = AGENTS[agent].train(AGENTS[agent].Config(**kw))
                 results.setdefault(env_name, {}).setdefault(agent, []).append(r)
                 print(f"{env_name:10s} {agent:18s} seed {seed}: final {r['final_score']:8.3f}"
@@ -91,6 +93,7 @@ def main(argv=None) -> int:
     _plot(out, results)
     atomic.write_json(out / "result.json", {
         "table": table, "seeds": seeds, "steps": steps, "quick": args.quick,
+        "start_steps": 500 if args.quick else args.start_steps,
         "config": {"common": COMMON, "envs": ENVS, "per_agent": PER_AGENT},
         "wall_seconds": time.perf_counter() - t0, "png": ["learning_curves.png"]})
     print(f"wrote {out}/result.json, table.md, learning_curves.png "

@@ -11,6 +11,8 @@ from torch.nn import functional as F
 
 from tacsuite.agents.common.mlp import ACTIVATIONS
 
+NEXT_OBS_MODES = ("sample", "mode")
+
 
 class BitModel(nn.Module):
     """p(o' | o, a) = prod_i Bernoulli(o'_i; sigmoid(l_i)), r ~ N(mu, 1), p(done) = sigmoid."""
@@ -54,9 +56,19 @@ class BitModel(nn.Module):
                 "total": obs_nll + reward_nll + done_nll}
 
     @torch.no_grad()
-    def sample(self, obs: torch.Tensor, actions: torch.Tensor
+    def sample(self, obs: torch.Tensor, actions: torch.Tensor, mode: str = "sample"
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(sampled next obs, predicted reward, continuation probability) for a batch."""
+        """(next obs, predicted reward, continuation probability) for a batch.
+
+        `mode="sample"` draws every bit from its Bernoulli; `mode="mode"` takes each bit's
+        most likely value, which keeps long rollouts on the states the data showed
+        (independent per-bit draws can combine into observations no env produces).
+        """
+        if mode not in NEXT_OBS_MODES:
+            raise ValueError(f"mode must be one of {NEXT_OBS_MODES}, got {mode!r}")
         logits, mu, done_logit = self(obs, actions)
-        nxt = torch.bernoulli(torch.sigmoid(logits))
+        if mode == "mode":
+            nxt = (logits > 0).to(obs.dtype)
+        else:
+            nxt = torch.bernoulli(torch.sigmoid(logits))
         return nxt, mu, torch.sigmoid(-done_logit)
