@@ -48,7 +48,7 @@ ENVS = {  # run and plotted in this order
 }
 COMMON = dict(hidden=(64, 64), lr=2e-4, gamma=0.9, target_every=100, eval_steps=100,
               eval_episodes=8)
-PER_AGENT = {"model-dqn": dict(model_lr=1e-3)}
+PER_AGENT: dict[str, dict] = {"model-dqn": dict(model_lr=1e-3, next_obs="mode")}
 
 
 def main(argv=None) -> int:

@@ -35,8 +35,9 @@ class Config(OnlineDQNConfig):
     """Real transitions per model update; also the number of rollouts per Q update."""
     rollout: int = 10
     """Model steps per rollout (Q learns from model_batch * rollout transitions)."""
-    model_lr: float = 2e-4
-    """AdamW step size of the model."""
+    model_lr: float = 1e-3
+    """AdamW step size of the model (the paper uses Q's step size; a faster model pays off
+    at CPU-sized budgets)."""
     model_hidden: tuple[int, ...] = ()
     """Hidden sizes of the model trunk; empty = the same as Q's `hidden`."""
     next_obs: str = "mode"

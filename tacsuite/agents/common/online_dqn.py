@@ -185,8 +185,11 @@ def evaluate(q: torch.nn.Module, c: OnlineDQNConfig, continuing: bool, seed: int
                 continue
             obs[i], r, term, trunc, _ = e.step(int(actions[i]))
             total[i] += r
-            if (term or trunc) and not continuing:
-                alive[i] = False
+            if term or trunc:
+                if continuing:  # a time limit on a continuing env: play on from a reset
+                    obs[i] = e.reset()[0]
+                else:
+                    alive[i] = False
         if not alive.any():
             break
     for e in envs:
