@@ -88,7 +88,7 @@ def main(argv=None) -> int:
 
 
 def _plot(out: Path, rows: dict) -> None:
-    fig, axes = plots.figure(width=7.5, height=3.8)
+    fig, axes = plots.figure(width=9.0, height=3.8)
     ax = axes[0, 0]
     names = list(rows)
     y = np.arange(len(names))
@@ -101,7 +101,7 @@ def _plot(out: Path, rows: dict) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("single-process env steps per second")
     ax.set_title("Model-generalization testbeds: env speed")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     atomic.savefig(out / "steps_per_second.png", fig)
     plots.close(fig)

@@ -12,10 +12,10 @@ ones), on `eval_episodes` fresh copies of the env.
 from __future__ import annotations
 
 import copy
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -24,7 +24,7 @@ from gymnasium import spaces
 
 from tacsuite.agents.common.mlp import mlp
 from tacsuite.agents.common.replay import ReplayBuffer
-from tacsuite.common import plots
+from tacsuite.common import atomic, plots
 from tacsuite.common.cliargs import parse_kwargs
 from tacsuite.common.progress import trange
 from tacsuite.common.runs import RunDir
@@ -198,8 +198,8 @@ def evaluate(q: torch.nn.Module, c: OnlineDQNConfig, continuing: bool, seed: int
 
 
 def run_online(c: OnlineDQNConfig, algorithm: str,
-               make_updater: Callable[[gym.Env, int, int], tuple[Updater, Warmup | None]],
-               extra: dict[str, Any] | None = None) -> dict:
+               make_updater: Callable[[gym.Env, int, int], tuple[Updater, Warmup | None]]
+               ) -> dict:
     """Train one agent; write the run folder; return result.json's dict.
 
     `make_updater(env, obs_dim, n_actions)` builds the agent's Q update, called
@@ -268,10 +268,11 @@ def run_online(c: OnlineDQNConfig, algorithm: str,
         "mean_score": float(curve.mean()),
         "seconds": time.perf_counter() - t0,
         "eval_steps_at": steps, "eval_curve": curve.tolist(),
-        **(extra or {}),
     }
     run.save_array("eval_curve", np.stack([np.array(steps, float), curve]))
-    torch.save(learner.q.state_dict(), run.path / "q.pt")
+    weights = io.BytesIO()
+    torch.save(learner.q.state_dict(), weights)  # a state dict: loads with weights_only=True
+    atomic.write_bytes(run.path / "q.pt", weights.getvalue())
     _plot_curve(run, steps, curve, result)
     run.write_result(result)
     return result
