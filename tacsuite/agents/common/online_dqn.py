@@ -212,8 +212,8 @@ def run_online(c: OnlineDQNConfig, algorithm: str,
     env = make_env(c)
     obs_dim, n_actions = int(env.observation_space.shape[0]), int(env.action_space.n)
     continuing = bool(getattr(env.unwrapped, "continuing", False))
-    updater, warmup = make_updater(env, obs_dim, n_actions)
-    learner = QLearner(obs_dim, n_actions, c)
+    learner = QLearner(obs_dim, n_actions, c)  # first: the same seed, the same initial Q
+    updater, warmup = make_updater(env, obs_dim, n_actions)  # for every agent
     buffer = ReplayBuffer(min(c.buffer, c.steps), obs_dim)
     run = RunDir(c.out, c)
     obs, _ = env.reset(seed=c.seed)
