@@ -2,16 +2,17 @@
 PanFlute (after Young et al., ICML 2023, Figure 4), in a configuration sized for a CPU.
 
     python scripts/reproduce_model_generalization.py            # 5 seeds (see README for time)
-    python scripts/reproduce_model_generalization.py --quick    # 2 seeds, 1500 steps
+    python scripts/reproduce_model_generalization.py --quick    # 2 seeds, 1500 steps each
     python scripts/reproduce_model_generalization.py --resume   # keep finished runs
 
-CPU-sized configuration (the paper's in brackets): ProcMaze grid 4 [4], ButtonGrid grid 5
-with 2 buttons [10, 3], PanFlute 3 pipes [5]; Q and model (64, 64) ELU [3 x 200], `--steps`
-env steps [1M high-data, 100k low-data] with 1 Q update per step after 1,000 exploration
-steps; gamma 0.9, target copy every 100 steps, AdamW (0.9, 0.99, eps 1e-5, wd 1e-6) as the
-paper. All three agents share the Q step size and softmax temperature of an env (the paper
-tuned them per agent for 1M steps); model-DQN's model learns at 1e-3 from the first step
-and its rollouts take each bit's most likely value.
+CPU-sized configuration (the paper's in brackets): PanFlute 3 pipes [5] for 4,000 env
+steps, ProcMaze grid 3 [4] and ButtonGrid grid 4 with 2 buttons [10, 3] for 12,000 env
+steps [1M high-data, 100k low-data], 1 Q update per step after 1,000 exploration steps;
+Q and model (64, 64) ELU [3 x 200]; gamma 0.9, target copy every 100 steps, AdamW (0.9,
+0.99, eps 1e-5, wd 1e-6) as the paper. All three agents share the Q step size and
+softmax temperature of an env (the paper tuned them per agent for 1M steps); model-DQN's
+model learns at 1e-3 from the first step and its rollouts take each bit's most likely
+value.
 ER-DQN replays 320 real transitions per update, the model agents learn from 32 x 10
 rollout transitions: equal updates, equal Q batch.
 
@@ -40,11 +41,13 @@ from tacsuite.common import atomic, plots, stats  # noqa: E402
 AGENTS = {"er-dqn": er_dqn, "model-dqn": model_dqn, "perfect-model-dqn": perfect_model_dqn}
 LABELS = {"er-dqn": "ER-DQN (batch 320)", "model-dqn": "model-DQN (learned model)",
           "perfect-model-dqn": "perfect-model-DQN"}
-ENVS = {  # run and plotted in this order
-    "PanFlute": dict(env="tacsuite/PanFlute-v0", env_kwargs="num_pipes=3", temperature=0.4),
-    "ProcMaze": dict(env="tacsuite/ProcMaze-v0", env_kwargs="grid_size=4", temperature=0.4),
-    "ButtonGrid": dict(env="tacsuite/ButtonGrid-v0", env_kwargs="grid_size=5,num_buttons=2",
-                       temperature=0.4),
+ENVS = {  # run and plotted in this order; `steps` is each env's default budget
+    "PanFlute": dict(env="tacsuite/PanFlute-v0", env_kwargs="num_pipes=3", temperature=0.4,
+                     steps=4000),
+    "ProcMaze": dict(env="tacsuite/ProcMaze-v0", env_kwargs="grid_size=3", temperature=0.4,
+                     steps=12000),
+    "ButtonGrid": dict(env="tacsuite/ButtonGrid-v0", env_kwargs="grid_size=4,num_buttons=2",
+                       temperature=0.4, steps=12000),
 }
 COMMON = dict(hidden=(64, 64), lr=2e-4, gamma=0.9, target_every=100, eval_steps=100,
               eval_episodes=8)
@@ -54,7 +57,8 @@ PER_AGENT: dict[str, dict] = {"model-dqn": dict(model_lr=1e-3, next_obs="mode")}
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5, help="seeds per env and agent")
-    p.add_argument("--steps", type=int, default=4000, help="env steps per run")
+    p.add_argument("--steps", type=int, default=None,
+                   help="env steps per run (default: each env's budget in ENVS)")
     p.add_argument("--start-steps", type=int, default=1000,
                    help="exploration steps before the first Q update")
     p.add_argument("--envs", default=",".join(ENVS), help="comma-separated subset")
@@ -65,8 +69,9 @@ def main(argv=None) -> int:
                    help="reuse runs whose result.json exists (same settings assumed)")
     args = p.parse_args(argv)
     seeds, steps = (2, 1500) if args.quick else (args.seeds, args.steps)
+    budgets = {e: steps or ENVS[e]["steps"] for e in ENVS}
     envs, agents = _subset(args.envs, ENVS), _subset(args.agents, AGENTS)
-    if seeds < 1 or steps < 1:
+    if seeds < 1 or min(budgets.values()) < 1:
         raise SystemExit(f"--seeds and --steps must be >= 1, got {seeds}, {steps}")
     out = Path(args.out)
     t0 = time.perf_counter()
@@ -78,21 +83,23 @@ def main(argv=None) -> int:
                 if args.resume and (run_dir / "result.json").is_file():
                     r = json.loads((run_dir / "result.json").read_text())
                 else:
+                    n = budgets[env_name]
                     kw = {**COMMON, **ENVS[env_name], **PER_AGENT.get(agent, {}),
-                          "steps": steps, "seed": seed, "out": str(run_dir),
+                          "steps": n, "seed": seed, "out": str(run_dir),
                           "start_steps": 500 if args.quick else args.start_steps,
-                          "eval_every": max(steps // 16, 1)}
+                          "eval_every": max(n // 16, 1)}
                     r = AGENTS[agent].train(AGENTS[agent].Config(**kw))
                 results.setdefault(env_name, {}).setdefault(agent, []).append(r)
                 print(f"{env_name:10s} {agent:18s} seed {seed}: final {r['final_score']:8.3f}"
                       f"  ({r['seconds']:.0f}s)", flush=True)
     table = _table(results)
-    text = _markdown(table, seeds, steps)
+    text = _markdown(table, seeds)
     print(text)
     atomic.write_text(out / "table.md", text + "\n")
     _plot(out, results)
     atomic.write_json(out / "result.json", {
-        "table": table, "seeds": seeds, "steps": steps, "quick": args.quick,
+        "table": table, "seeds": seeds, "steps": {e: budgets[e] for e in envs},
+        "quick": args.quick,
         "start_steps": 500 if args.quick else args.start_steps,
         "config": {"common": COMMON, "envs": ENVS, "per_agent": PER_AGENT},
         "wall_seconds": time.perf_counter() - t0, "png": ["learning_curves.png"]})
@@ -122,9 +129,9 @@ def _table(results: dict) -> dict:
     return table
 
 
-def _markdown(table: dict, seeds: int, steps: int) -> str:
-    lines = [f"{steps} env steps, {seeds} seeds; final score = mean of the last quarter of "
-             "greedy evaluations, IQM [95% CI]", "",
+def _markdown(table: dict, seeds: int) -> str:
+    lines = [f"{seeds} seeds; final score = mean of the last quarter of the greedy "
+             "evaluations, IQM [95% CI]", "",
              "| env | agent | final score | mean over training | updates | s/run |",
              "|---|---|---|---|---|---|"]
     for env_name, by_agent in table.items():
