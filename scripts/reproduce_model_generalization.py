@@ -5,9 +5,10 @@ PanFlute (after Young et al., ICML 2023, Figure 4), in a configuration sized for
     python scripts/reproduce_model_generalization.py --quick    # 2 seeds, 1500 steps each
     python scripts/reproduce_model_generalization.py --resume   # keep finished runs
 
-CPU-sized configuration (the paper's in brackets): PanFlute 3 pipes [5] for 4,000 env
-steps, ProcMaze grid 3 [4] and ButtonGrid grid 4 with 2 buttons [10, 3] for 6,000 env
-steps [1M high-data, 100k low-data], 1 Q update per step after 1,000 exploration steps;
+CPU-sized configuration (the paper's in brackets): PanFlute 3 pipes [5], ProcMaze grid 4
+[4] and ButtonGrid grid 5 with 2 buttons [10, 3], each for 4,000 env steps [1M high-data,
+100k low-data] (`--steps` or ENVS to change), 1 Q update per step after 1,000 exploration
+steps;
 Q and model (64, 64) ELU [3 x 200]; gamma 0.9, target copy every 100 steps, AdamW (0.9,
 0.99, eps 1e-5, wd 1e-6) as the paper. All three agents share the Q step size and
 softmax temperature of an env (the paper tuned them per agent for 1M steps); model-DQN's
@@ -44,10 +45,10 @@ LABELS = {"er-dqn": "ER-DQN (batch 320)", "model-dqn": "model-DQN (learned model
 ENVS = {  # run and plotted in this order; `steps` is each env's default budget
     "PanFlute": dict(env="tacsuite/PanFlute-v0", env_kwargs="num_pipes=3", temperature=0.4,
                      steps=4000),
-    "ProcMaze": dict(env="tacsuite/ProcMaze-v0", env_kwargs="grid_size=3", temperature=0.4,
-                     steps=6000),
-    "ButtonGrid": dict(env="tacsuite/ButtonGrid-v0", env_kwargs="grid_size=4,num_buttons=2",
-                       temperature=0.4, steps=6000),
+    "ProcMaze": dict(env="tacsuite/ProcMaze-v0", env_kwargs="grid_size=4", temperature=0.4,
+                     steps=4000),
+    "ButtonGrid": dict(env="tacsuite/ButtonGrid-v0", env_kwargs="grid_size=5,num_buttons=2",
+                       temperature=0.4, steps=4000),
 }
 COMMON = dict(hidden=(64, 64), lr=2e-4, gamma=0.9, target_every=100, eval_steps=100,
               eval_episodes=8)
