@@ -23,6 +23,9 @@ TRAINERS: dict[str, str] = {
     "pbc": "tacsuite.agents.pbc",
     "dt-lite": "tacsuite.agents.dt_lite",
     "iql": "tacsuite.agents.iql",
+    "er-dqn": "tacsuite.agents.er_dqn",
+    "model-dqn": "tacsuite.agents.model_dqn",
+    "perfect-model-dqn": "tacsuite.agents.perfect_model_dqn",
 }
 
 

@@ -42,6 +42,9 @@ ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/RobustCartPole-v0", "tacsuite.envs.robust_cartpole:RobustCartPoleEnv"),
     EnvEntry("tacsuite/GridStitch-v0", "tacsuite.envs.grid_stitch:GridStitchEnv",
              max_episode_steps=40),
+    EnvEntry("tacsuite/ProcMaze-v0", "tacsuite.envs.proc_maze:ProcMazeEnv"),
+    EnvEntry("tacsuite/ButtonGrid-v0", "tacsuite.envs.button_grid:ButtonGridEnv"),
+    EnvEntry("tacsuite/PanFlute-v0", "tacsuite.envs.pan_flute:PanFluteEnv"),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",

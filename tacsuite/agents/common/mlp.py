@@ -13,7 +13,7 @@ from tacsuite.common.threads import configure_torch_threads
 
 configure_torch_threads()
 
-ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}
+ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
 
 
 def mlp(n_in: int, n_out: int, hidden: Sequence[int] = (256, 256), activation: str = "relu",
