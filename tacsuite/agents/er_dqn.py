@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from tacsuite.agents.common.online_dqn import OnlineDQNConfig, run_online
+from tacsuite.agents.common.online_dqn import OnlineDQNConfig, run_online, summary  # noqa: F401 (the CLI line)
 
 
 @dataclass

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 import torch
 
 from tacsuite.agents.common.bit_model import NEXT_OBS_MODES, BitModel
-from tacsuite.agents.common.online_dqn import OnlineDQNConfig, adamw, rollout_update, run_online
+from tacsuite.agents.common.online_dqn import (  # noqa: F401 (the CLI line)
+    OnlineDQNConfig,
+    adamw,
+    rollout_update,
+    run_online,
+    summary,
+)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tacsuite.agents.common.online_dqn import OnlineDQNConfig, rollout_update, run_online
+from tacsuite.agents.common.online_dqn import OnlineDQNConfig, rollout_update, run_online, summary  # noqa: F401 (the CLI line)
 
 
 @dataclass

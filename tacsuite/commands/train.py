@@ -29,9 +29,13 @@ TRAINERS: dict[str, str] = {
 }
 
 
-def summary_line(name: str, result: dict, out: str) -> str:
-    """One readable line: the headline figures of a training run and where it is."""
-    if "eval_return" in result:  # offline agents
+def summary_line(name: str, result: dict, out: str, module=None) -> str:
+    """One readable line: the headline figures of a training run and where it is.
+
+    An agent module may define `summary(result) -> str` for its own headline figures."""
+    if module is not None and hasattr(module, "summary"):
+        parts = [module.summary(result)]
+    elif "eval_return" in result:  # offline agents
         ci = result.get("eval_return_ci") or {}
         parts = [f"eval return {result['eval_return']:.2f}"
                  + (f" (95% CI {ci['ci_low']:.2f}..{ci['ci_high']:.2f})"
@@ -60,7 +64,7 @@ def _runner(name: str, module_path: str):
         if as_json:
             print(json.dumps(result))
         else:
-            print(summary_line(name, result, config.out or "(no run folder)"))
+            print(summary_line(name, result, config.out or "(no run folder)", module))
         return 0
 
     return run

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from tacsuite.envs.base import SuiteEnv
 from tacsuite.envs.binary_grid import (
     ACTION_NAMES,
     binary_space,
@@ -14,7 +14,7 @@ from tacsuite.envs.binary_grid import (
     move,
     rgb_grid,
 )
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.validation import check_action, check_flag
 
 PLAYER, ON, OFF = 0, 1, 2
 CHANNELS = 3
@@ -68,7 +68,7 @@ class ButtonGridDynamics:
         return nxt, success.astype(np.float64), np.zeros(b, bool)
 
 
-class ButtonGridEnv(gym.Env):
+class ButtonGridEnv(SuiteEnv):
     """A grid of buttons toggled by stepping onto them; all on pays 1, then a new layout.
 
     ## Description
@@ -98,7 +98,8 @@ class ButtonGridEnv(gym.Env):
     A new layout as above.
 
     ## Episode End
-    Never terminates (a continuing task) and is registered without a time limit.
+    Never terminates (a continuing task); `gym.make` truncates it at 1000 steps, like
+    `RiverSwim-v0` (pass `max_episode_steps=` to change that).
 
     ## Arguments
     `gym.make("tacsuite/ButtonGrid-v0", grid_size=10, num_buttons=3, spontaneous=True)`.
@@ -114,12 +115,9 @@ class ButtonGridEnv(gym.Env):
                  render_mode: str | None = None):
         grid_size = check_int("grid_size", grid_size, 2, 32)
         num_buttons = check_int("num_buttons", num_buttons, 1, grid_size**2)
-        if not isinstance(spontaneous, bool):
-            raise ValueError(f"spontaneous must be True or False, got {spontaneous!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        spontaneous = check_flag("spontaneous", spontaneous)
         self.grid_size, self.num_buttons = grid_size, num_buttons
-        self.render_mode = render_mode
+        self._set_render_mode(render_mode)
         p = 1.0 / (10 * grid_size**2) if spontaneous else 0.0
         self.dynamics = ButtonGridDynamics(grid_size, num_buttons, p)
         self.action_space = spaces.Discrete(len(ACTION_NAMES))
@@ -156,8 +154,6 @@ class ButtonGridEnv(gym.Env):
         self._obs, reward, _ = self.dynamics.step(self._obs, np.array([a]), self.np_random)
         return self._obs[0].copy(), float(reward[0]), False, False, {}
 
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
+    def _render_rgb(self) -> np.ndarray:
         return rgb_grid([(self._channel(OFF), (120, 120, 120)), (self._channel(ON), (40, 170, 60)),
                          (self._channel(PLAYER), (200, 40, 40))], self.grid_size)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from tacsuite.envs.base import SuiteEnv
 from tacsuite.envs.binary_grid import binary_space, check_int
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.validation import check_action, check_flag
 
 
 class PanFluteDynamics:
@@ -48,7 +48,7 @@ class PanFluteDynamics:
         return nxt, reward, np.zeros(len(obs), bool)
 
 
-class PanFluteEnv(gym.Env):
+class PanFluteEnv(SuiteEnv):
     """Shift registers of lengths 1..n that pay when the pipes are played in timed order.
 
     ## Description
@@ -81,7 +81,8 @@ class PanFluteEnv(gym.Env):
     All bits 0.
 
     ## Episode End
-    Never terminates (a continuing task) and is registered without a time limit.
+    Never terminates (a continuing task); `gym.make` truncates it at 1000 steps, like
+    `RiverSwim-v0` (pass `max_episode_steps=` to change that).
 
     ## Arguments
     `gym.make("tacsuite/PanFlute-v0", num_pipes=5, spontaneous=True)`.
@@ -96,12 +97,9 @@ class PanFluteEnv(gym.Env):
     def __init__(self, num_pipes: int = 5, spontaneous: bool = True,
                  render_mode: str | None = None):
         num_pipes = check_int("num_pipes", num_pipes, 1, 16)
-        if not isinstance(spontaneous, bool):
-            raise ValueError(f"spontaneous must be True or False, got {spontaneous!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        spontaneous = check_flag("spontaneous", spontaneous)
         self.num_pipes = num_pipes
-        self.render_mode = render_mode
+        self._set_render_mode(render_mode)
         self.dynamics = PanFluteDynamics(num_pipes, 1.0 / num_pipes**2 if spontaneous else 0.0)
         self.action_space = spaces.Discrete(num_pipes)
         self.observation_space = binary_space(self.dynamics.obs_dim)
@@ -127,9 +125,7 @@ class PanFluteEnv(gym.Env):
         self._obs, reward, _ = self.dynamics.step(self._obs, np.array([a]), self.np_random)
         return self._obs[0].copy(), float(reward[0]), False, False, {}
 
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
+    def _render_rgb(self) -> np.ndarray:
         n, scale = self.num_pipes, 12
         img = np.full((n, n, 3), 235, np.uint8)
         for i, bits in enumerate(self.pipes):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from tacsuite.envs.base import SuiteEnv
 from tacsuite.envs.binary_grid import (
     ACTION_NAMES,
     MOVES,
@@ -17,7 +17,7 @@ from tacsuite.envs.binary_grid import (
     move,
     rgb_grid,
 )
-from tacsuite.envs.validation import check_action
+from tacsuite.envs.validation import check_action, check_flag
 
 PLAYER, GOAL, WALL, EMPTY = 0, 1, 2, 3
 CHANNELS = 4
@@ -99,7 +99,7 @@ class ProcMazeDynamics:
         return nxt.reshape(b, -1), np.full(b, -1.0), new == goal
 
 
-class ProcMazeEnv(gym.Env):
+class ProcMazeEnv(SuiteEnv):
     """Reach the goal of a maze that is generated anew every episode; -1 per step.
 
     ## Description
@@ -146,12 +146,9 @@ class ProcMazeEnv(gym.Env):
     def __init__(self, grid_size: int = 4, spontaneous: bool = True,
                  render_mode: str | None = None):
         grid_size = check_int("grid_size", grid_size, 2, 32)
-        if not isinstance(spontaneous, bool):
-            raise ValueError(f"spontaneous must be True or False, got {spontaneous!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        spontaneous = check_flag("spontaneous", spontaneous)
         self.grid_size = grid_size
-        self.render_mode = render_mode
+        self._set_render_mode(render_mode)
         p = teleport_probability(grid_size) if spontaneous else 0.0
         self.dynamics = ProcMazeDynamics(grid_size, p)
         self.action_space = spaces.Discrete(len(ACTION_NAMES))
@@ -186,8 +183,6 @@ class ProcMazeEnv(gym.Env):
         self._obs, reward, term = self.dynamics.step(self._obs, np.array([a]), self.np_random)
         return self._obs[0].copy(), float(reward[0]), bool(term[0]), False, {}
 
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
+    def _render_rgb(self) -> np.ndarray:
         return rgb_grid([(self._channel(WALL), (60, 60, 60)), (self._channel(GOAL), (40, 170, 60)),
                          (self._channel(PLAYER), (200, 40, 40))], self.grid_size)

@@ -43,8 +43,10 @@ ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/GridStitch-v0", "tacsuite.envs.grid_stitch:GridStitchEnv",
              max_episode_steps=40),
     EnvEntry("tacsuite/ProcMaze-v0", "tacsuite.envs.proc_maze:ProcMazeEnv"),
-    EnvEntry("tacsuite/ButtonGrid-v0", "tacsuite.envs.button_grid:ButtonGridEnv"),
-    EnvEntry("tacsuite/PanFlute-v0", "tacsuite.envs.pan_flute:PanFluteEnv"),
+    EnvEntry("tacsuite/ButtonGrid-v0", "tacsuite.envs.button_grid:ButtonGridEnv",
+             max_episode_steps=1000),
+    EnvEntry("tacsuite/PanFlute-v0", "tacsuite.envs.pan_flute:PanFluteEnv",
+             max_episode_steps=1000),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",

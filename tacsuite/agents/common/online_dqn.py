@@ -289,3 +289,10 @@ def _plot_curve(run: RunDir, steps, curve, result: dict) -> None:
                  f"(seed {result['seed']})")
     run.save_figure("learning_curve.png", fig)
     plots.close(fig)
+
+
+def summary(result: dict) -> str:
+    """The headline of an online DQN run for `tacsuite train`'s one-line summary."""
+    what = "reward per step" if result["metric"] == "reward_rate" else "return"
+    return (f"greedy {what} {result['final_score']:.3f} (last quarter of the evaluations) "
+            f"after {result['steps']} steps, {result['updates']} updates")
