@@ -23,6 +23,11 @@ TRAINERS: dict[str, str] = {
     "pbc": "tacsuite.agents.pbc",
     "dt-lite": "tacsuite.agents.dt_lite",
     "iql": "tacsuite.agents.iql",
+    "loop": "tacsuite.agents.loop",
+    "ucrl2": "tacsuite.agents.ucrl2",
+    "psrl": "tacsuite.agents.psrl",
+    "optimistic-q": "tacsuite.agents.optimistic_q",
+    "lsvi-disc": "tacsuite.agents.lsvi_disc",
 }
 
 

@@ -42,6 +42,14 @@ ENVS: list[EnvEntry] = [
     EnvEntry("tacsuite/RobustCartPole-v0", "tacsuite.envs.robust_cartpole:RobustCartPoleEnv"),
     EnvEntry("tacsuite/GridStitch-v0", "tacsuite.envs.grid_stitch:GridStitchEnv",
              max_episode_steps=40),
+    EnvEntry("tacsuite/RandomAMDP-v0", "tacsuite.envs.garnet:RandomAMDPEnv",
+             max_episode_steps=1000),
+    EnvEntry("tacsuite/LinearAMDP-v0", "tacsuite.envs.linear_amdp:LinearAMDPEnv",
+             max_episode_steps=1000),
+    EnvEntry("tacsuite/ContinuingFrozenLake-v0",
+             "tacsuite.envs.continuing_toy_text:ContinuingFrozenLakeEnv", max_episode_steps=1000),
+    EnvEntry("tacsuite/ContinuingTaxi-v0", "tacsuite.envs.continuing_toy_text:ContinuingTaxiEnv",
+             max_episode_steps=1000),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",
