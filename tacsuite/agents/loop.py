@@ -19,17 +19,18 @@ per-pair widths, and the switching test, run at every step on the pair just visi
 
 Value-based (envs with `info["features"]`, the linear AMDP; `--variant value`).
 A hypothesis is (w, J) with Q_f = phi^T w and V_f(s) = min(max_a Q_f(s, a), B),
-normalised so that min V_f = 0 over the states seen (span clipping to `span` = B). With ridge statistics
-Lambda = lam I + sum phi phi^T, the best fit of the targets r_i - J + V_f(s_{i+1}) is
-w^(w, J) = Lambda^-1 sum phi_i (r_i - J + V_f(s_{i+1})), and the gap is exactly
-||w - w^(w, J)||^2_Lambda. The optimistic program max J s.t. gap <= beta is solved as
-the paper states for small d: bisection on J between the certainty-equivalent gain and 1,
-with, for each J, the gap minimised over w by BFGS (analytic gradient, warm-started).
-Where this approximates: the inner minimisation is local (the gap is non-convex in w
-through the max and the clip), so a J is declared infeasible when the local minimum
-misses the ball, and the bisection assumes the feasible gains form an interval; both make
-the answer less optimistic, never infeasible. The switching test evaluates the exact gap
-of the played (w, J) after every step (Sherman-Morrison updates, O(d^2) per step).
+normalised so that min V_f = 0 over the states seen (span clipping to `span` = B).
+With ridge statistics Lambda = lam I + sum phi phi^T, the best fit of the targets
+r_i - J + V_f(s_{i+1}) is w^(w, J) = Lambda^-1 sum phi_i (r_i - J + V_f(s_{i+1})),
+and the gap is exactly ||w - w^(w, J)||^2_Lambda. The optimistic program
+max J s.t. gap <= beta is solved as the paper states for small d: bisection on J
+between the certainty-equivalent gain and 1, with, for each J, the gap minimised over w
+by BFGS (analytic gradient, warm-started). Where this approximates: the inner
+minimisation is local (the gap is non-convex in w through the max and the clip), so a
+J is declared infeasible when the local minimum misses the ball, and the bisection
+assumes the feasible gains form an interval; both make the answer less optimistic,
+never infeasible. The switching test evaluates the exact gap of the played (w, J)
+after every step (Sherman-Morrison updates, O(d^2) per step).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def test_registered_continuing_and_exposes_model(env_id):
     lo, hi = u.reward_bounds
     env.reset(seed=0)
     env.action_space.seed(0)
-    for t in range(300):
+    for _ in range(300):
         _, r, term, trunc, _ = env.step(env.action_space.sample())
         assert term is False and lo <= r <= hi
     assert trunc is True  # only the TimeLimit ends it

@@ -31,7 +31,9 @@ def _iterate(backup_fn, S: int, eps: float, tau: float, max_iter: int,
     if not 0 < tau <= 1:
         raise ValueError(f"aperiodicity tau must be in (0, 1], got {tau}")
     v = np.zeros(S) if v0 is None else np.asarray(v0, dtype=np.float64) - np.min(v0)
-    for it in range(1, max_iter + 1):
+    it = 0
+    while it < max_iter:
+        it += 1
         q = backup_fn(v)
         new = tau * q.max(1) + (1 - tau) * v
         diff = new - v
