@@ -43,7 +43,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from tacsuite.agents.common.amdp_planning import bernstein_width, value_targeted_evi
-from tacsuite.agents.common.continuing import ContinuingConfig, run_continuing
+from tacsuite.agents.common.continuing import ContinuingConfig, ContinuingRun, run_continuing
 from tacsuite.agents.common.tabular_stats import TabularCounts, bernstein_scalar
 
 
@@ -271,10 +271,17 @@ class LinearLOOP:
 
 def train(config: Config) -> dict:
     """Run LOOP on one stream of `steps` steps; write the run folder; return result.json."""
-    return fit(config)[1]
+    return run(config).result
 
 
-def fit(config: Config):
+def fit(config: Config) -> tuple[TabularLOOP | LinearLOOP, dict]:
+    """(learner, result) of one run."""
+    out = run(config)
+    return out.learner, out.result
+
+
+def run(config: Config) -> ContinuingRun:
+    """Play one stream of `steps` steps; write the run folder (when `out` is set)."""
     def make(env, info, steps, rng):
         S, A = env.observation_space.n, env.action_space.n
         variant = config.variant

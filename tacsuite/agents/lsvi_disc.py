@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tacsuite.agents.common.continuing import ContinuingConfig, run_continuing
+from tacsuite.agents.common.continuing import ContinuingConfig, ContinuingRun, run_continuing
 
 
 @dataclass
@@ -134,8 +134,8 @@ class LSVIDiscounted:
         return np.array([self.act(s, {}) for s in range(self.S)])
 
 
-def train(config: Config) -> dict:
-    """Run discounted optimistic LSVI on one stream; write the run folder; return result."""
+def run(config: Config) -> ContinuingRun:
+    """Play one stream of `steps` steps; write the run folder (when `out` is set)."""
     def make(env, info, steps, rng):
         if "features" not in info:
             raise ValueError(f"lsvi-disc needs info['features'] from the env; {config.env} "
@@ -145,4 +145,9 @@ def train(config: Config) -> dict:
                               config.discount, config.span, config.lam, config.bonus_scale,
                               config.delta)
 
-    return run_continuing(config, "lsvi-disc", make)[1]
+    return run_continuing(config, "lsvi-disc", make)
+
+
+def train(config: Config) -> dict:
+    """Run discounted optimistic LSVI on one stream; write the run folder; return result."""
+    return run(config).result

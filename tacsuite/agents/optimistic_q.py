@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tacsuite.agents.common.continuing import ContinuingConfig, run_continuing
+from tacsuite.agents.common.continuing import ContinuingConfig, ContinuingRun, run_continuing
 
 
 @dataclass
@@ -74,10 +74,15 @@ class OptimisticQ:
         return self.policy.copy()
 
 
-def train(config: Config) -> dict:
-    """Run optimistic Q-learning on one stream; write the run folder; return result.json."""
+def run(config: Config) -> ContinuingRun:
+    """Play one stream of `steps` steps; write the run folder (when `out` is set)."""
     def make(env, info, steps, rng):
         return OptimisticQ(env.observation_space.n, env.action_space.n, steps, config.horizon,
                            config.bonus_scale, config.delta)
 
-    return run_continuing(config, "optimistic-q", make)[1]
+    return run_continuing(config, "optimistic-q", make)
+
+
+def train(config: Config) -> dict:
+    """Run optimistic Q-learning on one stream; write the run folder; return result.json."""
+    return run(config).result

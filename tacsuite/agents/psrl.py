@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tacsuite.agents.common.amdp_planning import relative_value_iteration
-from tacsuite.agents.common.continuing import ContinuingConfig, run_continuing
+from tacsuite.agents.common.continuing import ContinuingConfig, ContinuingRun, run_continuing
 from tacsuite.agents.common.tabular_stats import TabularCounts
 
 
@@ -74,10 +74,15 @@ class PSRL:
         return self.policy.copy()
 
 
-def train(config: Config) -> dict:
-    """Run PSRL on one stream of `steps` steps; write the run folder; return result.json."""
+def run(config: Config) -> ContinuingRun:
+    """Play one stream of `steps` steps; write the run folder (when `out` is set)."""
     def make(env, info, steps, rng):
         return PSRL(env.observation_space.n, env.action_space.n, config.prior,
                     config.aperiodicity, rng)
 
-    return run_continuing(config, "psrl", make)[1]
+    return run_continuing(config, "psrl", make)
+
+
+def train(config: Config) -> dict:
+    """Run PSRL on one stream of `steps` steps; write the run folder; return result.json."""
+    return run(config).result

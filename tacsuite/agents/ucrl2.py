@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tacsuite.agents.common.amdp_planning import extended_value_iteration
-from tacsuite.agents.common.continuing import ContinuingConfig, run_continuing
+from tacsuite.agents.common.continuing import ContinuingConfig, ContinuingRun, run_continuing
 from tacsuite.agents.common.tabular_stats import TabularCounts
 
 
@@ -79,10 +79,15 @@ class UCRL2:
         return self.policy.copy()
 
 
-def train(config: Config) -> dict:
-    """Run UCRL2 on one stream of `steps` steps; write the run folder; return result.json."""
+def run(config: Config) -> ContinuingRun:
+    """Play one stream of `steps` steps; write the run folder (when `out` is set)."""
     def make(env, info, steps, rng):
         return UCRL2(env.observation_space.n, env.action_space.n, config.delta,
                      config.width_scale, config.aperiodicity)
 
-    return run_continuing(config, "ucrl2", make)[1]
+    return run_continuing(config, "ucrl2", make)
+
+
+def train(config: Config) -> dict:
+    """Run UCRL2 on one stream of `steps` steps; write the run folder; return result.json."""
+    return run(config).result

@@ -86,7 +86,17 @@ def gain_oracle(env: gym.Env) -> tuple[float, float] | tuple[None, None]:
     return sol.gain, float(np.ptp(sol.bias))
 
 
-def run_continuing(config: ContinuingConfig, algo: str, make_learner) -> tuple[Any, dict]:
+@dataclass
+class ContinuingRun:
+    learner: Any
+    result: dict[str, Any]
+    rewards: np.ndarray      # (T,) reward of every step, env units
+    switches: np.ndarray     # steps after which the played policy changed
+    checkpoints: np.ndarray  # log-spaced step counts ...
+    elapsed: np.ndarray      # ... and the wall-clock seconds when each was reached
+
+
+def run_continuing(config: ContinuingConfig, algo: str, make_learner) -> ContinuingRun:
     """Play `make_learner(env, info0, steps, rng)` for config.steps steps; write the run."""
     steps = config.steps
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
@@ -101,7 +111,9 @@ def run_continuing(config: ContinuingConfig, algo: str, make_learner) -> tuple[A
     learner = make_learner(env, info, steps, rng)
     rewards = np.empty(steps)
     switches: list[int] = []
-    checkpoints = set(np.unique(np.geomspace(1, steps, 40).astype(int)).tolist())
+    marks = np.unique(np.geomspace(1, steps, 40).astype(int))
+    checkpoints = set(marks.tolist())
+    elapsed: list[float] = []
     bar = progress(total=steps, desc=algo, unit="step")
     t0 = time.perf_counter()
     total = 0.0
@@ -123,8 +135,11 @@ def run_continuing(config: ContinuingConfig, algo: str, make_learner) -> tuple[A
         s = s2
         if (t + 1) % 1000 == 0:
             bar.update(1000)
+        if t + 1 in checkpoints:
+            elapsed.append(time.perf_counter() - t0)
         if run is not None and t + 1 in checkpoints:
-            row = {"step": t + 1, "total_reward": total, "switches": len(switches)}
+            row = {"step": t + 1, "total_reward": total, "switches": len(switches),
+                   "seconds": elapsed[-1]}
             if gain_star is not None:
                 row["regret"] = (t + 1) * gain_star - total
             run.log(**row)
@@ -159,7 +174,8 @@ def run_continuing(config: ContinuingConfig, algo: str, make_learner) -> tuple[A
         plots.close(fig)
         run.write_result(result)
     env.close()
-    return learner, result
+    return ContinuingRun(learner, result, rewards, np.asarray(switches, dtype=np.int64), marks,
+                         np.asarray(elapsed))
 
 
 def regret_figure(rewards: np.ndarray, switches: list[int], gain_star: float | None,
