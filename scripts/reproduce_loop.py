@@ -5,8 +5,8 @@ For every (env, agent) pair, `--seeds` independent streams of `--steps` steps:
 
 - RiverSwim-6, a Garnet (S=10, A=3, branching 3, instance 0): model-based LOOP, UCRL2
   (textbook widths), PSRL, optimistic Q-learning;
-- the linear AMDP (S=20, A=4, d=5, instance 0): value-based LOOP, model-based LOOP,
-  discounted LSVI and the three tabular baselines.
+- the linear AMDP (S=20, A=4, d=5, instance 0): value-based LOOP, model-based LOOP
+  (tabular and linear-mixture), discounted LSVI and the three tabular baselines.
 
 Regret is T J* - sum of rewards against the exact optimal gain (relative value iteration
 on the env's P and R). Curves are IQM with 95% stratified-bootstrap bands over seeds on
@@ -36,6 +36,7 @@ from tacsuite.common import atomic, plots, stats  # noqa: E402
 AGENTS = {
     "loop": (loop, {}),
     "loop-model": (loop, {"variant": "model"}),
+    "loop-mixture": (loop, {"variant": "mixture"}),
     "ucrl2": (ucrl2, {}),
     "psrl": (psrl, {}),
     "optimistic-q": (optimistic_q, {}),
@@ -48,8 +49,8 @@ ENVS = {
                     "n_states=10,n_actions=3,branching=3,instance_seed=0", TABULAR),
     "LinearAMDP-20x4-d5": ("tacsuite/LinearAMDP-v0",
                            "n_states=20,n_actions=4,d=5,instance_seed=0",
-                           ["loop", "loop-model", "lsvi-disc", "ucrl2", "psrl",
-                            "optimistic-q"]),
+                           ["loop", "loop-model", "loop-mixture", "lsvi-disc", "ucrl2",
+                            "psrl", "optimistic-q"]),
 }
 
 
@@ -119,7 +120,8 @@ def quality(summary: dict, steps: int) -> dict:
 def plot(curves: dict, grid: np.ndarray, summary: dict, path: Path) -> None:
     names = list(curves)
     fig, axes = plots.figure(ncols=len(names), nrows=2, width=5.2, height=3.9)
-    colors = {a: plots.PALETTE[i] for i, a in enumerate(AGENTS)}
+    colors = dict(zip(["loop", "loop-model", "ucrl2", "psrl", "optimistic-q", "lsvi-disc",
+                       "loop-mixture"], plots.PALETTE[:6] + [plots.PALETTE[7]], strict=True))
     for k, env in enumerate(names):
         ax_r, ax_s = axes[0, k], axes[1, k]
         for agent, runs in curves[env].items():
@@ -150,17 +152,22 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
     ap.add_argument("--envs", default=",".join(ENVS), help="comma-separated subset of "
                     + ", ".join(ENVS))
+    ap.add_argument("--agents", default="", help="comma-separated subset of "
+                    + ", ".join(AGENTS) + " (default: each env's list)")
     ap.add_argument("--out", default="runs/reproduce_loop")
     args = ap.parse_args()
     envs = [e.strip() for e in args.envs.split(",") if e.strip()]
-    bad = [e for e in envs if e not in ENVS]
+    only = [a.strip() for a in args.agents.split(",") if a.strip()]
+    bad = [e for e in envs if e not in ENVS] + [a for a in only if a not in AGENTS]
     if bad or args.steps < 100 or args.seeds < 1:
         ap.error(f"need --steps >= 100, --seeds >= 1 and --envs among {list(ENVS)}; "
-                 f"got steps={args.steps}, seeds={args.seeds}, unknown envs {bad}")
+                 f"and --agents among {list(AGENTS)}; got steps={args.steps}, "
+                 f"seeds={args.seeds}, unknown names {bad}")
+    lists = {e: [a for a in ENVS[e][2] if not only or a in only] for e in envs}
     grid = np.unique(np.concatenate([np.geomspace(10, args.steps, 60).astype(int),
                                      [min(10_000, args.steps), args.steps]]))
     t0 = time.perf_counter()
-    tasks = [(e, a, s) for e in envs for a in ENVS[e][2] for s in range(args.seeds)]
+    tasks = [(e, a, s) for e in envs for a in lists[e] for s in range(args.seeds)]
     results = Parallel(n_jobs=args.jobs)(
         delayed(one_run)(ENVS[e][0], ENVS[e][1], a, args.steps, s, grid) for e, a, s in tasks)
     curves: dict[str, dict[str, list[dict]]] = {}
@@ -169,7 +176,7 @@ def main() -> None:
     summary: dict = {}
     for e in envs:
         summary[e] = {"env": ENVS[e][0], "env_kwargs": ENVS[e][1],
-                      "gain_star": curves[e][ENVS[e][2][0]][0]["gain_star"],
+                      "gain_star": curves[e][lists[e][0]][0]["gain_star"],
                       "agents": {a: summarise(rs, grid, args.steps)
                                  for a, rs in curves[e].items()}}
     out = Path(args.out)

@@ -42,7 +42,11 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import minimize
 
-from tacsuite.agents.common.amdp_planning import bernstein_width, value_targeted_evi
+from tacsuite.agents.common.amdp_planning import (
+    bernstein_width,
+    span_iteration,
+    value_targeted_evi,
+)
 from tacsuite.agents.common.continuing import ContinuingConfig, ContinuingRun, run_continuing
 from tacsuite.agents.common.tabular_stats import TabularCounts, bernstein_scalar
 
@@ -52,9 +56,10 @@ class Config(ContinuingConfig):
     out: str = "runs/loop"
     """Run folder (config.json, metrics.jsonl, result.json, rewards.npy, switches.npy,
     gains.npy, regret.png); empty writes nothing."""
-    variant: Literal["auto", "model", "value"] = "auto"
-    """model-based (tabular), value-based (linear features), or auto: value-based when the
-    env provides info["features"]."""
+    variant: Literal["auto", "model", "mixture", "value"] = "auto"
+    """model-based tabular, model-based linear mixture (envs exposing phi for every
+    (s, a), e.g. LinearAMDP), value-based (linear features), or auto: value-based when
+    the env provides info["features"], else tabular."""
     delta: float = 0.05
     """Confidence level delta of the confidence sets."""
     looser: float = 2.0
@@ -128,6 +133,96 @@ class TabularLOOP:
             + bernstein_scalar(n, c.r_sq[s, a] / n - r_mean * r_mean, 1.0, L))
         if abs(self.pred[s, a] - (r_mean + mean_v)) > self.c * width:
             return self._plan(t)
+        return False
+
+    def policy_table(self) -> np.ndarray:
+        return self.policy.copy()
+
+
+# ------------------------------------------------------------------ model-based, mixture
+
+class MixtureLOOP:
+    """Model-based LOOP for a linear mixture model P(s'|s,a) = phi(s,a)^T mu(., s').
+
+    The learner knows the basis phi(s, a) (d-dim, every pair) and fits the unknown
+    mu (d x S) and reward weights theta. Local fitting is value-targeted regression
+    (UCRL-VTR style): the target V_{f_i}(s_{i+1}) of the value played at step i is
+    regressed on psi_i = phi(s_i, a_i) (x) V_{f_i}, so vec(mu) has a confidence ellipsoid
+    ||vec(mu) - vec(mu^)||_Sigma <= beta. Optimistic planning backs up
+    phi^T mu^ v + beta ||phi (x) v||_{Sigma^-1} (capped at max v), and the switching test
+    compares the played prediction with the current fit in the same units.
+    """
+
+    def __init__(self, phi: np.ndarray, delta: float, looser: float, lam: float,
+                 beta_scale: float, tau: float):
+        for name, val, ok in (("delta", delta, 0 < delta < 1), ("looser", looser, looser >= 1),
+                              ("lam", lam, lam > 0), ("beta_scale", beta_scale, beta_scale > 0)):
+            if not ok:
+                raise ValueError(f"{name}={val!r} is out of range (delta in (0, 1), "
+                                 f"looser >= 1, lam > 0, beta_scale > 0)")
+        self.phi = np.asarray(phi, dtype=np.float64)
+        self.S, self.A, self.d = self.phi.shape
+        self.D = self.d * self.S
+        self.delta, self.c, self.lam, self.scale, self.tau = delta, looser, lam, beta_scale, tau
+        self.Sig_inv = np.eye(self.D) / lam
+        self.bvec = np.zeros(self.D)
+        self.Lr_inv = np.eye(self.d) / lam
+        self.ur = np.zeros(self.d)
+        self.n = 0
+        self.policy = np.zeros(self.S, dtype=np.int64)
+        self.V = np.zeros(self.S)
+        self.replans, self.gains = 0, []
+        self._plan()
+
+    def _betas(self, span: float) -> tuple[float, float]:
+        log_d = 2 * math.log(1 / self.delta)
+        beta_r = math.sqrt(0.25 * (log_d + self.d * math.log(1 + self.n / (self.lam * self.d))))
+        beta_p = span / 2 * math.sqrt(log_d + self.D * math.log(
+            1 + self.n * max(span, 1.0) ** 2 / (self.lam * self.D)))
+        return self.scale * (beta_r + math.sqrt(self.lam * self.d)), \
+            self.scale * (beta_p + math.sqrt(self.lam * self.d) * span)
+
+    def _plan(self) -> bool:
+        mu = (self.Sig_inv @ self.bvec).reshape(self.d, self.S)
+        theta = self.Lr_inv @ self.ur
+        beta_r, _ = self._betas(1.0)
+        r_bonus = np.sqrt(np.einsum("sai,ij,saj->sa", self.phi, self.Lr_inv, self.phi))
+        r_up = np.minimum(self.phi @ theta + beta_r * r_bonus, 1.0)
+        blocks = self.Sig_inv.reshape(self.d, self.S, self.d, self.S)
+
+        def backup(v: np.ndarray) -> np.ndarray:
+            G = np.einsum("isjt,s,t->ij", blocks, v, v)
+            width = np.sqrt(np.maximum(np.einsum("sai,ij,saj->sa", self.phi, G, self.phi), 0))
+            beta_p = self._betas(float(np.ptp(v)))[1]
+            return r_up + np.minimum(self.phi @ (mu @ v) + beta_p * width, v.max())
+
+        plan = span_iteration(backup, self.S, 1 / math.sqrt(max(self.n, 1)), self.tau, 20_000,
+                              self.V)
+        old = self.policy
+        self.policy, self.V, self.pred = plan.policy, plan.bias, plan.backup
+        self.replans += 1
+        self.gains.append(plan.gain)
+        return bool(np.any(old != self.policy))
+
+    def act(self, s: int, info: dict) -> int:
+        return int(self.policy[s])
+
+    def observe(self, s: int, a: int, r: float, s2: int, info: dict, t: int) -> bool:
+        phi = self.phi[s, a]
+        x = np.outer(phi, self.V).ravel()
+        g = self.Sig_inv @ x
+        self.Sig_inv -= np.outer(g, g) / (1.0 + x @ g)
+        self.bvec += x * self.V[s2]
+        gr = self.Lr_inv @ phi
+        self.Lr_inv -= np.outer(gr, gr) / (1.0 + phi @ gr)
+        self.ur += phi * r
+        self.n += 1
+        fit = phi @ (self.Lr_inv @ self.ur) + x @ (self.Sig_inv @ self.bvec)
+        beta_r, beta_p = self._betas(float(np.ptp(self.V)))
+        width = beta_r * math.sqrt(max(phi @ self.Lr_inv @ phi, 0.0)) \
+            + beta_p * math.sqrt(max(x @ self.Sig_inv @ x, 0.0))
+        if abs(self.pred[s, a] - fit) > self.c * width:
+            return self._plan()
         return False
 
     def policy_table(self) -> np.ndarray:
@@ -274,7 +369,7 @@ def train(config: Config) -> dict:
     return run(config).result
 
 
-def fit(config: Config) -> tuple[TabularLOOP | LinearLOOP, dict]:
+def fit(config: Config) -> tuple[TabularLOOP | MixtureLOOP | LinearLOOP, dict]:
     """(learner, result) of one run."""
     out = run(config)
     return out.learner, out.result
@@ -294,8 +389,15 @@ def run(config: Config) -> ContinuingRun:
             d = int(np.asarray(info["features"]).shape[-1])
             return LinearLOOP(S, A, d, config.span, config.lam, config.beta_scale,
                               config.delta, config.looser)
+        if variant == "mixture":
+            phi = getattr(env.unwrapped, "phi", None)
+            if phi is None or np.ndim(phi) != 3:
+                raise ValueError(f"--variant mixture needs the env's basis phi (S x A x d) on "
+                                 f"the unwrapped env; {config.env} has none")
+            return MixtureLOOP(phi, config.delta, config.looser, config.lam, config.beta_scale,
+                               config.aperiodicity)
         if variant != "model":
-            raise ValueError(f"variant {variant!r} is not one of auto, model, value")
+            raise ValueError(f"variant {variant!r} is not one of auto, model, mixture, value")
         return TabularLOOP(S, A, config.delta, config.looser, config.width_scale,
                            config.aperiodicity)
 

@@ -87,6 +87,17 @@ def test_value_based_loop_regret_is_sublinear(linear_runs, tmp_path):
     assert res["switches"] < 30
 
 
+def test_mixture_loop_is_optimistic_and_sublinear_on_a_small_linear_amdp(linear_runs, tmp_path):
+    J, _ = linear_runs
+    res = loop.train(loop.Config(env="tacsuite/LinearAMDP-v0", env_kwargs=SMALL_LINEAR,
+                                 variant="mixture", steps=8000, seed=1, out=str(tmp_path)))
+    r = np.load(tmp_path / "rewards.npy")
+    assert res["optimistic_fraction"] == 1.0 and res["switches"] < 30
+    assert (8000 * J - r.sum()) / 8000 <= 0.5 * (800 * J - r[:800].sum()) / 800
+    with pytest.raises(ValueError, match="phi"):
+        loop.train(loop.Config(steps=10, variant="mixture"))
+
+
 def test_gap_gradient_matches_central_differences(linear_runs):
     _, runs = linear_runs
     lrn = runs[0][0]

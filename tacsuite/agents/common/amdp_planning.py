@@ -26,8 +26,9 @@ class Plan:
     iterations: int
 
 
-def _iterate(backup_fn, S: int, eps: float, tau: float, max_iter: int,
-             v0: np.ndarray | None) -> Plan:
+def span_iteration(backup_fn, S: int, eps: float, tau: float, max_iter: int,
+                   v0: np.ndarray | None) -> Plan:
+    """Iterate v <- tau max_a backup_fn(v) + (1 - tau) v until the increment's span < tau eps."""
     if not 0 < tau <= 1:
         raise ValueError(f"aperiodicity tau must be in (0, 1], got {tau}")
     v = np.zeros(S) if v0 is None else np.asarray(v0, dtype=np.float64) - np.min(v0)
@@ -50,7 +51,7 @@ def relative_value_iteration(P: np.ndarray, R: np.ndarray, eps: float = 1e-3,
                              v0: np.ndarray | None = None) -> Plan:
     """Gain-optimal policy of one model (S, A, S), (S, A)."""
     S = R.shape[0]
-    return _iterate(lambda v: R + P @ v, S, eps, tau, max_iter, v0)
+    return span_iteration(lambda v: R + P @ v, S, eps, tau, max_iter, v0)
 
 
 def l1_optimistic_values(p_hat: np.ndarray, width: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -75,8 +76,8 @@ def extended_value_iteration(p_hat: np.ndarray, r_up: np.ndarray, width: np.ndar
                              v0: np.ndarray | None = None) -> Plan:
     """UCRL2's optimistic plan: rewards r_up (S, A), L1 radii width (S, A)."""
     S = r_up.shape[0]
-    return _iterate(lambda v: r_up + l1_optimistic_values(p_hat, width, v), S, eps, tau,
-                    max_iter, v0)
+    return span_iteration(lambda v: r_up + l1_optimistic_values(p_hat, width, v), S, eps, tau,
+                          max_iter, v0)
 
 
 def bernstein_width(n: np.ndarray, var: np.ndarray, span: float | np.ndarray,
@@ -108,4 +109,4 @@ def value_targeted_evi(p_hat: np.ndarray, n: np.ndarray, r_up: np.ndarray, log_t
         w = scale * bernstein_width(n, var, np.ptp(v), log_term)
         return r_up + np.minimum(mean + w, v.max())
 
-    return _iterate(backup, S, eps, tau, max_iter, v0)
+    return span_iteration(backup, S, eps, tau, max_iter, v0)
