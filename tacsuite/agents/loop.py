@@ -253,7 +253,7 @@ class LinearLOOP:
         # f_1 = argmax_H J_f: with no data every (w, J) fits, so the largest gain, J = 1.
         self.w, self.J = np.zeros(d), 1.0
         self.actions = np.full(S, -1, dtype=np.int64)
-        self.replans, self.gains = 0, [1.0]
+        self.replans, self.gains = 1, [1.0]
 
     def beta(self) -> float:
         sigma2 = ((1.0 + self.B) / 2) ** 2
