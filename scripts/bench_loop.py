@@ -141,7 +141,7 @@ def main() -> None:
     ax.set_xlabel("step t (segment midpoint)")
     ax.set_ylabel("microseconds per step")
     ax.set_title("per-step cost as T grows (dotted: env stepping alone)", fontsize=9)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax2.set_xticks(range(len(results)))
     ax2.set_xticklabels([n.replace(" ", "\n", 1) for n in results], fontsize=7)
     ax2.set_ylabel(f"seconds for {args.steps:,} steps")
