@@ -26,6 +26,11 @@ TRAINERS: dict[str, str] = {
     "er-dqn": "tacsuite.agents.er_dqn",
     "model-dqn": "tacsuite.agents.model_dqn",
     "perfect-model-dqn": "tacsuite.agents.perfect_model_dqn",
+    "loop": "tacsuite.agents.loop",
+    "ucrl2": "tacsuite.agents.ucrl2",
+    "psrl": "tacsuite.agents.psrl",
+    "optimistic-q": "tacsuite.agents.optimistic_q",
+    "lsvi-disc": "tacsuite.agents.lsvi_disc",
 }
 
 

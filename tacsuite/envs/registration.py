@@ -47,6 +47,14 @@ ENVS: list[EnvEntry] = [
              max_episode_steps=1000),
     EnvEntry("tacsuite/PanFlute-v0", "tacsuite.envs.pan_flute:PanFluteEnv",
              max_episode_steps=1000),
+    EnvEntry("tacsuite/RandomAMDP-v0", "tacsuite.envs.garnet:RandomAMDPEnv",
+             max_episode_steps=1000),
+    EnvEntry("tacsuite/LinearAMDP-v0", "tacsuite.envs.linear_amdp:LinearAMDPEnv",
+             max_episode_steps=1000),
+    EnvEntry("tacsuite/ContinuingFrozenLake-v0",
+             "tacsuite.envs.continuing_toy_text:ContinuingFrozenLakeEnv", max_episode_steps=1000),
+    EnvEntry("tacsuite/ContinuingTaxi-v0", "tacsuite.envs.continuing_toy_text:ContinuingTaxiEnv",
+             max_episode_steps=1000),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",

@@ -67,10 +67,13 @@ class TabularEnv(SuiteEnv):
         return " ".join("[*]" if i == self.state else "[ ]" for i in range(self.n_states))
 
     def _render_rgb(self) -> np.ndarray:
-        """The states as a row of cells, the current one filled."""
-        cell = max(4, min(40, 960 // self.n_states))
-        canvas = Canvas(cell + 16, self.n_states * cell + 16)
+        """The states as cells in rows of at most 24, the current one filled."""
+        cols = min(self.n_states, 24)
+        rows = -(-self.n_states // cols)
+        cell = max(4, min(40, 960 // cols))
+        canvas = Canvas(rows * cell + 16, cols * cell + 16)
         for i in range(self.n_states):
-            x = 8 + i * cell
-            canvas.rect(x + 1, 8, x + cell - 2, 8 + cell - 1, BLUE if i == self.state else LIGHT)
+            x, y = 8 + (i % cols) * cell, 8 + (i // cols) * cell
+            canvas.rect(x + 1, y + 1, x + cell - 2, y + cell - 2,
+                        BLUE if i == self.state else LIGHT)
         return canvas.image
