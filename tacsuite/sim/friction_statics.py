@@ -43,6 +43,7 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
         self.load = ti.Vector.field(3, f, shape=self.k)     # tangential load of slipping nodes
         self.state = ti.field(ti.i32, shape=self.k)          # 0 free, 1 stick, 2 slip
         self.mu_f, self.kt = ti.field(f, shape=()), ti.field(f, shape=())
+        self.red = ti.field(ti.f64, shape=())              # target of atomic maxima
         self.set_friction(mu_f, kt if kt is not None else kn)
 
     def set_friction(self, mu_f: float, kt: float) -> None:
@@ -114,7 +115,9 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
     @ti.kernel
     def return_mapping(self, x: ti.template()) -> ti.f64:
         """Stick/slip update at the current state; returns the largest friction change."""
-        change = ti.cast(0.0, ti.f64)
+        # The maximum is taken with an atomic on a field: `m = ti.max(m, v)` on a kernel
+        # scalar inside the parallel loop is a data race (threads overwrite each other).
+        self.red[None] = 0.0
         for k in range(self.k):
             if self.state[k] != 0:
                 i = self.cidx[k]
@@ -145,17 +148,17 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
                 else:
                     self.state[k] = 1
                 self.load[k] = new
-                change = ti.max(change, ti.cast((new - old).norm(), ti.f64))
-        return change
+                ti.atomic_max(self.red[None], ti.cast((new - old).norm(), ti.f64))
+        return self.red[None]
 
     @ti.kernel
     def max_cap(self, x: ti.template()) -> ti.f64:
-        out = ti.cast(0.0, ti.f64)
+        self.red[None] = 0.0
         for k in range(self.k):
             phi, _ = self.indenter.sdf(x[self.cidx[k]], 0)
-            out = ti.max(out, ti.cast(-self.mu_f[None] * self.kn[None] * self.carea[k] * phi,
-                                      ti.f64))
-        return out
+            ti.atomic_max(self.red[None], ti.cast(-self.mu_f[None] * self.kn[None]
+                                                  * self.carea[k] * phi, ti.f64))
+        return self.red[None]
 
     # ----- operators used by the Newton solver ------------------------------------------
     def contact_force(self, x, out):
