@@ -7,8 +7,12 @@ kn A (n n^T + phi dn/dx)), then backtracks on the total energy. Contact is a fri
 penalty of stiffness kn in pascal per metre of penetration, applied over each surface
 node's lumped area A: f = -kn A phi n for phi < 0.
 
-Gradients of the indenter's normal force F use one adjoint solve K w = dF/dx:
-dF/dtheta = partial F/partial theta + w . partial f/partial theta (K is symmetric).
+Gradients of any scalar loss L(x) of the equilibrium positions use one adjoint solve
+K w = dL/dx: dL/dtheta = w . partial f/partial theta (K is symmetric); the indenter's
+normal force F is the case L = F(x, theta), which adds its own partial F/partial theta.
+The adjoint solve is checked: a conjugate-gradient run that meets p^T K p <= 0 (the state
+is not a stable equilibrium) or stops above its tolerance raises `GradientNotConverged`
+instead of returning a gradient.
 """
 
 
@@ -22,7 +26,11 @@ ti = import_taichi()
 
 
 class NotConverged(RuntimeError):
-    pass
+    """The Newton (or stick/slip) iteration of a quasi-static solve did not converge."""
+
+
+class GradientNotConverged(NotConverged):
+    """The adjoint solve behind a gradient did not converge; no gradient is returned."""
 
 
 @ti.data_oriented
@@ -153,18 +161,21 @@ class QuasiStaticGel(GelGeometry):
                 out[i] = self.kn[None] * self.carea[k] * (n[2] * n + phi * Hn[:, 2])
 
     @ti.kernel
-    def pose_partials(self, x: ti.template(), w: ti.template()) -> ti.types.vector(3, ti.f64):
-        """d F_z / d(indenter position) = -sum dF/dx_i + sum K_c,i w_i (adjoint term)."""
-        out = ti.Vector.zero(ti.f64, 3)
+    def normal_adjoint_partials(self, x: ti.template(),
+                                w: ti.template()) -> ti.types.vector(4, ti.f64):
+        """(w . df/dkn, w . df/d(indenter position)) of the normal penalty forces f."""
+        out = ti.Vector.zero(ti.f64, 4)
         for k in range(self.k):
             i = self.cidx[k]
             phi, n = self.indenter.sdf(x[i], 0)
             if phi < 0:
-                Hn = self.indenter.sdf_hessian(x[i], 0)
+                wi = w[i] * (1.0 - self.fixed[i])
                 ka = self.kn[None] * self.carea[k]
-                dFdx = ka * (n[2] * n + phi * Hn[:, 2])
-                Kc = ka * (n.outer_product(n) + phi * Hn)
-                out += ti.cast(-dFdx + Kc @ w[i], ti.f64)
+                # f = -kn A phi n depends on x - position, so df/dposition = K_c.
+                Kc = ka * (n.outer_product(n) + phi * self.indenter.sdf_hessian(x[i], 0))
+                g = Kc @ wi
+                out += ti.cast(ti.Vector([-self.carea[k] * phi * n.dot(wi), g[0], g[1], g[2]]),
+                               ti.f64)
         return out
 
     # Contact operators of the Newton solver; subclasses add further contact laws here.
@@ -179,6 +190,24 @@ class QuasiStaticGel(GelGeometry):
 
     def contact_diagonal(self, x, out) -> None:
         self.normal_contact_diagonal(x, out)
+
+    def contact_partials(self) -> dict:
+        """w . (partial contact force / partial theta) for the contact parameters theta."""
+        v = self.normal_adjoint_partials(self.x, self.w)
+        return {"kn": float(v[0]), "position": np.array([v[1], v[2], v[3]], dtype=np.float64)}
+
+    def force_x_gradient(self, out) -> None:
+        """out = dF/dx of the indenter's normal force (quarter model) at the current x."""
+        self.normal_force_gradient(self.x, out)
+
+    def force_partials(self) -> dict:
+        """Partial derivatives of the indenter's normal force F at fixed x (quarter model)."""
+        self.normal_force_gradient(self.x, self.q)
+        dFdx = self.q.to_numpy().astype(np.float64)
+        self.clear(self.q)
+        F = float(self.indenter_force(self.x)[2])
+        # F depends on x - position only, hence dF/dposition = -sum_i dF/dx_i.
+        return {"kn": F / self.kn_value, "position": -dFdx.sum(axis=0)}
 
     # ----- linear algebra kernels -------------------------------------------------------
     @ti.kernel
@@ -356,24 +385,64 @@ class QuasiStaticGel(GelGeometry):
         return {"force": Fz, "force_vector": [float(v) * mult for v in f[:3]],
                 "contact_radius": radius}
 
-    def force_gradients(self, rtol: float | None = None) -> dict:
-        """d(normal force)/d(mu, lam, kn, indenter position) at the current equilibrium."""
+    def adjoint_solve(self, rhs, rtol: float | None = None, max_cg: int = 20000) -> dict:
+        """w = K^-1 rhs on the free dofs at the current equilibrium, checked.
+
+        Raises GradientNotConverged when conjugate gradients meets a direction with
+        p^T K p <= 0 or does not reach `rtol` within `max_cg` iterations.
+        """
         if rtol is None:
             rtol = 1e-12 if self.dtype == ti.f64 else 1e-5
-        mult = 2 ** len(self.symmetry_planes)
-        self.normal_force_gradient(self.x, self.tmp)
-        self.pcg(self.x, self.tmp, self.w, rtol, 20000)
+        self.curvature[None] = 1.0
+        it, rel = self.pcg(self.x, rhs, self.w, rtol, max_cg)
+        if self.sc[6] > 0:
+            raise GradientNotConverged(
+                "the adjoint solve met a direction with p^T K p <= 0: the stiffness at this "
+                "state is not positive definite (not a stable equilibrium), so there is no "
+                "gradient; solve the state to convergence, lower the contact stiffness kn, or "
+                "press in more load steps")
+        if not rel <= rtol:
+            raise GradientNotConverged(
+                f"the adjoint solve did not converge: relative residual {rel:.3g} after {it} "
+                f"conjugate-gradient iterations (tolerance {rtol:.3g}); allow more iterations "
+                f"(max_cg, now {max_cg}) or use float64")
+        return {"cg": it, "residual": rel}
+
+    def _adjoint_gradients(self) -> dict:
+        """w . partial f / partial theta for every parameter, from the adjoint field w."""
         out = {}
         for name, (m, lam) in {"mu": (self.one, self.zero), "lam": (self.zero, self.one)}.items():
             self.clear(self.q)
             self.internal_force(self.x, self.q, m, lam)
             self.mask(self.q)
-            out[name] = mult * self.dot(self.w, self.q)
+            out[name] = self.dot(self.w, self.q)
         self.clear(self.q)
-        self.normal_contact_force(self.x, self.q)
-        self.mask(self.q)
-        F = self.indenter_force(self.x)[2]
-        out["kn"] = mult * (F + self.dot(self.w, self.q)) / self.kn_value
-        out["position"] = [mult * float(v) for v in self.pose_partials(self.x, self.w)]
-        self.clear(self.q)
+        out.update(self.contact_partials())
         return out
+
+    def loss_gradients(self, dL_dx, rtol: float | None = None, max_cg: int = 20000) -> dict:
+        """dL/dtheta of a scalar loss L(x) of the equilibrium node positions x.
+
+        dL_dx: array (n, 3), the loss gradient at the current equilibrium (of this model's
+        nodes: a quarter model's loss is a loss of its quarter). Returns the derivatives by
+        mu, lam (Lame parameters of the stable Neo-Hookean law), kn and the indenter
+        position (array (3,)); a frictional solver adds mu_f and kt.
+        """
+        g = np.asarray(dL_dx, dtype=np.float64)
+        if g.shape != (self.n, 3) or not np.all(np.isfinite(g)):
+            raise ValueError(f"dL_dx must be a finite array of shape ({self.n}, 3), "
+                             f"got shape {g.shape}")
+        self.tmp.from_numpy(g.astype(self.npf))
+        self.adjoint_solve(self.tmp, rtol, max_cg)
+        return self._adjoint_gradients()
+
+    def force_gradients(self, rtol: float | None = None, max_cg: int = 20000) -> dict:
+        """d(normal force)/d(mu, lam, kn, indenter position, ...) at the current equilibrium."""
+        mult = 2 ** len(self.symmetry_planes)
+        self.force_x_gradient(self.tmp)
+        self.adjoint_solve(self.tmp, rtol, max_cg)
+        out = self._adjoint_gradients()
+        for name, v in self.force_partials().items():
+            out[name] = out[name] + v
+        return {k: (mult * np.asarray(v)).tolist() if k == "position" else mult * float(v)
+                for k, v in out.items()}
