@@ -14,14 +14,9 @@ from typing import Literal
 import numpy as np
 
 from tacsuite.common.cliargs import dispatch, run_config
+from tacsuite.sim.press_defaults import DEFAULTS
 
-
-# The defaults are those of `tacsuite.sim.press.press` (one table, DEFAULTS there); that
-# module imports Taichi, so they are repeated here and a test keeps the two equal.
-_PRESS_DEFAULTS = {"indenter": "sphere", "radius": 5e-3, "depth": 2e-4, "E": 1e5, "nu": 0.3,
-                   "pad": (0.03, 0.03, 0.015), "steps": 3, "friction": 0.0, "growth": 1.35,
-                   "mesh_scale": 1.0}
-_D = _PRESS_DEFAULTS
+_D = DEFAULTS
 
 
 @dataclasses.dataclass

@@ -24,18 +24,10 @@ from tacsuite.sim.backend import ensure_init, import_taichi
 from tacsuite.sim.friction_statics import FrictionalQuasiStaticGel
 from tacsuite.sim.indenters import make_indenter
 from tacsuite.sim.mesh import TetMesh, structured_box
+from tacsuite.sim.press_defaults import DEFAULTS, GRAD_NAMES, INDENTERS
 from tacsuite.sim.statics import NotConverged, QuasiStaticGel
 
 ti = import_taichi()
-
-GRAD_NAMES = ("E", "nu", "depth", "kn", "friction")
-INDENTERS = ("sphere", "cylinder", "box", "capsule", "mesh")
-
-# One source of truth for the press's defaults: `press()` and `tacsuite sim press` both
-# read them (the command's options are generated from this table).
-DEFAULTS = {"indenter": "sphere", "radius": 5e-3, "depth": 2e-4, "E": 1e5, "nu": 0.3,
-            "pad": (0.03, 0.03, 0.015), "steps": 3, "friction": 0.0, "growth": 1.35,
-            "mesh_scale": 1.0}
 
 # Resource limits (see `check_resources`). A quarter pad of 1e6 tets needs about 1.2 GB
 # and tens of minutes; raise the limit with TACSUITE_MAX_TETS or `max_tets=`.
@@ -249,8 +241,9 @@ def mesh_indenter(path, scale: float, depth: float, dtype):
         import warnings
         warnings.warn(f"{path}: the mesh is coarse for a {depth:g} m press: its facets lie "
                       f"inside the smooth surface by enough to lower the force by about "
-                      f"{100 * err:.0f} %; use a finer mesh (about {np.sqrt(err / FACET_WARN):.1f}x "
-                      "more edges across the contact)", CoarseIndenterWarning, stacklevel=3)
+                      f"{100 * err:.0f} %; use a finer mesh (about "
+                      f"{np.sqrt(err / FACET_WARN):.1f}x more edges across the contact)",
+                      CoarseIndenterWarning, stacklevel=3)
     ind = MeshSDFIndenter.from_file(path, scale, resolution=64, dtype=dtype)
     return ind, -zmin, footprint / np.sqrt(2.0)
 
@@ -427,8 +420,9 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
                                                                          1e-300)
         res.info["friction"] = {
             "mu": float(friction), "kt": float(solver.kt[None]),
-            "stick_nodes": int(np.sum(fr["state"] == 1)),
-            "slip_nodes": int(np.sum(fr["state"] == 2)),
+            # Nodes in contact (a node that has left the indenter carries no friction).
+            "stick_nodes": int(np.sum((fr["state"] == 1) & (fr["normal"] > 0))),
+            "slip_nodes": int(np.sum((fr["state"] == 2) & (fr["normal"] > 0))),
             "max_cap_ratio": float(np.max(ratio[fr["normal"] > 0], initial=0.0)),
             "tangential_sum_quarter": [float(v) for v in fr["tangential"].sum(axis=0)]}
     res.info["solver"] = solver
