@@ -357,6 +357,10 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
         check_resources(pad, depth, h, fine, growth, steps, dtype, max_tets=2**62)
     if solver is None:
         mesh = graded_quarter_pad(pad, h, fine, growth)
+        # Put the contact point at the origin: node coordinates are then small where the
+        # strains are large, which keeps float32 rounding of x - X (and of F) low there.
+        mesh = TetMesh(mesh.points - np.array([0.0, 0.0, pad[2]]), mesh.tets,
+                       mesh.surface_tris, mesh.bottom_nodes, meta={**mesh.meta, "top": 0.0})
         ind = mesh_ind or make_indenter(indenter, radius, dtype=dtype)
         if friction > 0:
             solver = FrictionalQuasiStaticGel(mesh, E, nu, kn_val, ind, friction, kt=kt,
@@ -375,7 +379,7 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
             solver.set_friction(friction, kt if kt is not None else kn_val)
         solver.reset()
     ind = solver.indenter
-    H = pad[2]
+    H = float(solver.mesh.points[:, 2].max())       # the top face
     # Reference point of each indenter: sphere centre, cylinder/box centre of the body,
     # the mesh's own origin; `lift` is its height above the indenter's lowest point.
     depths = [depth * (k + 1) / steps for k in range(steps)]
