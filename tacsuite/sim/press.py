@@ -132,13 +132,14 @@ def check_resources(pad, depth: float, h: float, fine: float, growth: float, ste
     if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= MAX_STEPS):
         raise ValueError(f"steps must be an integer from 1 to {MAX_STEPS} (each is a "
                          f"Newton solve), got {steps!r}")
-    eps = float(np.finfo(np.float64 if dtype == ti.f64 else np.float32).eps)
-    # Below this the indentation drowns in the rounding of the node coordinates.
-    min_depth = 1e4 * eps * pad[2]
+    # The penalty gap (about 1 % of the depth) must stay far above the rounding of the
+    # node coordinates, or no solver reaches its tolerance.
+    frac = 1e-6 if dtype == ti.f64 else 1e-3
+    min_depth = frac * pad[2]
     if depth < min_depth:
         raise ValueError(f"depth {depth:.3g} m is below the smallest indentation this pad "
-                         f"resolves, {min_depth:.3g} m (1e4 x machine epsilon x the pad "
-                         f"thickness {pad[2]:g} m)")
+                         f"resolves in {'float64' if dtype == ti.f64 else 'float32'}, "
+                         f"{min_depth:.3g} m ({frac:g} x the pad thickness {pad[2]:g} m)")
     if pad[2] / h > MAX_SCALE_RATIO:
         raise ValueError(f"element size {h:.3g} m is {pad[2] / h:.3g} times finer than the pad "
                          f"thickness {pad[2]:g} m (at most {MAX_SCALE_RATIO:.0e}: the solver's "
@@ -264,7 +265,7 @@ def _chain_rule(g: dict, E: float, nu: float, kn: float, auto_kn: bool, auto_kt:
 
 
 def default_mesh_size(indenter: str, radius: float, depth: float) -> float:
-    a = np.sqrt(radius * depth) if indenter == "sphere" else radius
+    a = np.sqrt(radius * depth) if indenter in ("sphere", "capsule") else radius
     return a / 5.0
 
 
@@ -336,7 +337,9 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
         raise ValueError("the gradient by 'friction' needs friction > 0 (at zero every node "
                          "slips with no load, and the slip direction is undefined)")
     dtype = dtype or ti.f64
-    lift, mesh_ind = radius, None
+    # Height of the indenter's reference point above its lowest point (a capsule's is the
+    # centre of its segment, one radius above the lower cap's centre).
+    lift, mesh_ind = (2.0 * radius if indenter == "capsule" else radius), None
     if indenter == "mesh":
         if mesh_file is None:
             raise ValueError("indenter 'mesh' needs a mesh file (.obj or .stl)")
@@ -350,7 +353,7 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
         raise ValueError(f"mesh_size must be positive, got {mesh_size!r}")
     auto_kn = kn is None
     kn_val = 100.0 * E / h if auto_kn else float(kn)
-    fine = 1.5 * (np.sqrt(radius * depth) if indenter == "sphere" else radius)
+    fine = 1.5 * (np.sqrt(radius * depth) if indenter in ("sphere", "capsule") else radius)
     if solver is None:
         check_resources(pad, depth, h, fine, growth, steps, dtype, max_tets)
     else:
