@@ -136,6 +136,18 @@ def test_importing_the_package_stays_light_and_exports_documented_names():
     assert int(out.stdout.split()[-1]) >= 15
 
 
+@pytest.mark.slow
+def test_readme_example_gives_the_same_force_from_the_api_and_the_command(capsys):
+    from tacsuite.sim.press import press
+    res = press("sphere", radius=5e-3, depth=2e-4, E=1e5, nu=0.3, grad=("E", "depth"))
+    rc, out, _ = _cli(["--indenter", "sphere", "--radius", "0.005", "--depth", "0.0002",
+                       "--E", "1e5", "--nu", "0.3", "--grad", "E,nu,depth", "--json"], capsys)
+    assert rc == 0
+    cli = json.loads(out)
+    assert cli["force"] == pytest.approx(res.force, rel=1e-9)
+    assert cli["grad"]["E"] == pytest.approx(res.grad["E"], rel=1e-6)
+
+
 # The two below leave the shared solver in a bad state: keep them last.
 def test_unconverged_adjoint_is_refused(capsule_press):
     from tacsuite.sim.statics import GradientNotConverged
