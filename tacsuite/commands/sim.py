@@ -14,37 +14,43 @@ from typing import Literal
 import numpy as np
 
 from tacsuite.common.cliargs import dispatch, run_config
+from tacsuite.sim.press_defaults import DEFAULTS
+
+_D = DEFAULTS
 
 
 @dataclasses.dataclass
 class PressConfig:
-    indenter: Literal["sphere", "cylinder", "box", "mesh"] = "sphere"
-    """Indenter shape: sphere (radius), flat-ended cylinder (radius), box (half width), or
-    mesh (a closed .obj/.stl surface given by --mesh-file, mirror-symmetric in x and y)."""
+    indenter: Literal["sphere", "cylinder", "box", "capsule", "mesh"] = _D["indenter"]
+    """Indenter shape: sphere (radius), flat-ended cylinder (radius), box (half width),
+    capsule (radius; a vertical segment of half length radius, swept), or mesh (a closed
+    .obj/.stl surface given by --mesh-file, mirror-symmetric in x and y)."""
     mesh_file: str | None = None
     """Triangle mesh of the indenter for --indenter mesh (.obj or .stl)."""
-    mesh_scale: float = 1.0
+    mesh_scale: float = _D["mesh_scale"]
     """Factor from the mesh file's units to metres (e.g. 0.001 for millimetres)."""
-    radius: float = 5e-3
-    """Indenter radius (sphere, cylinder) or half width (box), metres."""
-    depth: float = 2e-4
+    radius: float = _D["radius"]
+    """Indenter radius (sphere, cylinder, capsule) or half width (box), metres."""
+    depth: float = _D["depth"]
     """Indentation depth below the undeformed top face, metres."""
-    E: float = 1e5
+    E: float = _D["E"]
     """Young's modulus of the gel, pascals."""
-    nu: float = 0.3
+    nu: float = _D["nu"]
     """Poisson's ratio of the gel, in (-1, 0.5)."""
-    pad: str = "0.03,0.03,0.015"
+    pad: str = ",".join(f"{v:g}" for v in _D["pad"])
     """Pad size W,L,H in metres; the bottom face is bonded to the sensor frame."""
     mesh_size: float | None = None
     """Element size under the indenter, metres (default: contact radius / 5)."""
     kn: float | None = None
     """Contact penalty stiffness, Pa per metre of penetration (default 100 E / mesh size)."""
-    friction: float = 0.0
+    friction: float = _D["friction"]
     """Coulomb friction coefficient between indenter and gel (0: frictionless)."""
-    steps: int = 3
-    """Load steps up to the final depth (forces at each are in the JSON `curve`)."""
+    steps: int = _D["steps"]
+    """Load steps up to the final depth, 1 to 1000 (forces at each are in the JSON `curve`)."""
     grad: str = ""
-    """Comma-separated parameters to differentiate the force by: E, nu, depth, kn."""
+    """Comma-separated parameters to differentiate the force by: E, nu, depth, kn, friction."""
+    max_tets: int | None = None
+    """Largest quarter-model mesh to build (default 1,000,000 or $TACSUITE_MAX_TETS)."""
     image: str | None = None
     """Save a picture of the deformed pad to this PNG path."""
     json: bool = False
@@ -66,6 +72,7 @@ def _parse_pad(text: str) -> tuple[float, float, float]:
 def run_press(cfg: PressConfig) -> dict:
     from tacsuite.sim.backend import ensure_init, import_taichi
     from tacsuite.sim.press import GRAD_NAMES, press
+    from tacsuite.sim.statics import NotConverged
 
     grads = tuple(g.strip() for g in cfg.grad.split(",") if g.strip())
     for g in grads:
@@ -77,18 +84,20 @@ def run_press(cfg: PressConfig) -> dict:
         raise ValueError(f"--mesh-file is only used with --indenter mesh, not {cfg.indenter!r}")
     if not (cfg.friction >= 0 and np.isfinite(cfg.friction)):
         raise ValueError(f"--friction must be a coefficient >= 0, got {cfg.friction}")
-    if cfg.friction > 0 and grads:
-        raise ValueError(f"--grad {cfg.grad} is not available with --friction {cfg.friction}: "
-                         "the adjoint through stick/slip friction is not implemented")
-    if cfg.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {cfg.steps}")
+    if "friction" in grads and not cfg.friction > 0:
+        raise ValueError("--grad friction needs --friction > 0")
     ensure_init()
     ti = import_taichi()
     t0 = time.perf_counter()
-    res = press(cfg.indenter, cfg.radius, cfg.depth, E=cfg.E, nu=cfg.nu,
-                pad=_parse_pad(cfg.pad), mesh_size=cfg.mesh_size, kn=cfg.kn, steps=cfg.steps,
-                grad=grads, dtype=ti.f32 if cfg.float32 else ti.f64, friction=cfg.friction,
-                mesh_file=cfg.mesh_file, mesh_scale=cfg.mesh_scale)
+    try:
+        res = press(cfg.indenter, cfg.radius, cfg.depth, E=cfg.E, nu=cfg.nu,
+                    pad=_parse_pad(cfg.pad), mesh_size=cfg.mesh_size, kn=cfg.kn,
+                    steps=cfg.steps, grad=grads, dtype=ti.f32 if cfg.float32 else ti.f64,
+                    friction=cfg.friction, mesh_file=cfg.mesh_file, mesh_scale=cfg.mesh_scale,
+                    max_tets=cfg.max_tets)
+    except NotConverged as exc:
+        # A solver failure is a property of the request: say what to change (exit 2).
+        raise ValueError(f"the press did not converge: {exc}") from exc
     solver = res.info.pop("solver")
     out = {"force": res.force, "contact_radius": res.contact_radius, "grad": res.grad,
            "curve": {"depth": res.depths, "force": res.forces},

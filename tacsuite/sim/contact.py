@@ -50,3 +50,24 @@ def penalty_friction(phi, n, rel_pos, rel_vel, anchor, stuck, area, kn, kd, kt, 
         a_new = a
         s_new = 1.0 + 0.0 * phi
     return f, a_new, s_new
+
+
+@ti.func
+def tangential_part(v, n):
+    """The part of v in the contact tangent plane of the unit normal n (friction acts there)."""
+    return v - v.dot(n) * n
+
+
+@ti.func
+def coulomb_cap(ft, fn, mu):
+    """Scale s in (0, 1] that brings the trial tangential force ft onto |f_t| <= mu fn.
+
+    s = 1 while the node sticks; below 1 it slips and carries exactly mu fn along ft. Both
+    the quasi-static return mapping and `penalty_friction` apply this cap.
+    """
+    lim = mu * ti.max(fn, 0.0)
+    ft2 = ft.dot(ft)
+    s = 1.0 + 0.0 * fn
+    if ft2 > lim * lim:
+        s = lim / ti.sqrt(ft2 + 1e-30)
+    return s

@@ -13,20 +13,28 @@ ideal Hertz contact and changes smoothly with the load (a flat punch of radius a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from tacsuite.common.progress import progress as bar
 from tacsuite.sim import material
 from tacsuite.sim.backend import ensure_init, import_taichi
 from tacsuite.sim.friction_statics import FrictionalQuasiStaticGel
 from tacsuite.sim.indenters import make_indenter
 from tacsuite.sim.mesh import TetMesh, structured_box
-from tacsuite.sim.statics import QuasiStaticGel
+from tacsuite.sim.press_defaults import DEFAULTS, GRAD_NAMES, INDENTERS
+from tacsuite.sim.statics import NotConverged, QuasiStaticGel
 
 ti = import_taichi()
 
-GRAD_NAMES = ("E", "nu", "depth", "kn")
+# Resource limits (see `check_resources`). A quarter pad of 1e6 tets needs about 1.2 GB
+# and tens of minutes; raise the limit with TACSUITE_MAX_TETS or `max_tets=`.
+MAX_TETS = 1_000_000
+MAX_STEPS = 1000
+MAX_SCALE_RATIO = 1e4     # pad thickness / finest element: CG work grows with it
+BYTES_PER_TET = 1200      # measured peak resident memory per quarter-model tet
 
 
 def graded_axis(length: float, h_fine: float, fine: float, growth: float) -> np.ndarray:
@@ -69,11 +77,20 @@ def graded_quarter_pad(size, h_fine: float, fine: float, growth: float = 1.35) -
 
 @dataclass
 class PressResult:
+    """Result of `press`: force (N) and contact radius (m) at each depth (m), gradients.
+
+    grad: d(final force)/d(name) for the requested names; loss, loss_grad: the value and
+    gradients of the `loss` passed to `press`; info: mesh size, kn, iteration counts, the
+    friction summary and the solver (reusable through `press(solver=...)`).
+    """
+
     depths: list
     forces: list
     contact_radii: list
     grad: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    loss: float | None = None
+    loss_grad: dict = field(default_factory=dict)
 
     @property
     def force(self) -> float:
@@ -82,6 +99,108 @@ class PressResult:
     @property
     def contact_radius(self) -> float:
         return self.contact_radii[-1]
+
+
+def estimate_press(pad, h_fine: float, fine: float, growth: float) -> dict:
+    """Size of the quarter pad `press` would mesh, computed from its axes alone."""
+    W, L, H = pad
+    n = [len(graded_axis(W / 2, h_fine, fine, growth)), len(graded_axis(L / 2, h_fine, fine,
+                                                                        growth)),
+         len(graded_axis(H, h_fine, fine, growth))]
+    tets = 6 * (n[0] - 1) * (n[1] - 1) * (n[2] - 1)
+    return {"nodes": n[0] * n[1] * n[2], "tets": tets, "bytes": BYTES_PER_TET * tets}
+
+
+def max_tets_limit(max_tets: int | None = None) -> int:
+    if max_tets is not None:
+        if not int(max_tets) >= 1:
+            raise ValueError(f"max_tets must be a positive number of tets, got {max_tets!r}")
+        return int(max_tets)
+    raw = os.environ.get("TACSUITE_MAX_TETS", str(MAX_TETS))
+    try:
+        value = int(float(raw))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"TACSUITE_MAX_TETS must be a positive number of tets, got {raw!r}")
+    return value
+
+
+def check_resources(pad, depth: float, h: float, fine: float, growth: float, steps: int,
+                    dtype, max_tets: int | None = None) -> dict:
+    """Refuse, before any meshing, a press that would exhaust memory or never finish."""
+    if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= MAX_STEPS):
+        raise ValueError(f"steps must be an integer from 1 to {MAX_STEPS} (each is a "
+                         f"Newton solve), got {steps!r}")
+    # The penalty gap (about 1 % of the depth) must stay far above the rounding of the
+    # node coordinates, or no solver reaches its tolerance.
+    frac = 1e-6 if dtype == ti.f64 else 1e-3
+    min_depth = frac * pad[2]
+    if depth < min_depth:
+        raise ValueError(f"depth {depth:.3g} m is below the smallest indentation this pad "
+                         f"resolves in {'float64' if dtype == ti.f64 else 'float32'}, "
+                         f"{min_depth:.3g} m ({frac:g} x the pad thickness {pad[2]:g} m)")
+    if pad[2] / h > MAX_SCALE_RATIO:
+        raise ValueError(f"element size {h:.3g} m is {pad[2] / h:.3g} times finer than the pad "
+                         f"thickness {pad[2]:g} m (at most {MAX_SCALE_RATIO:.0e}: the solver's "
+                         "iterations grow with that ratio); pass a larger mesh size or a "
+                         "larger depth (the default mesh size is contact radius / 5)")
+    est = estimate_press(pad, h, fine, growth)
+    limit = max_tets_limit(max_tets)
+    if est["tets"] > limit:
+        raise ValueError(f"this press needs about {est['tets']:,} tets ({est['nodes']:,} nodes, "
+                         f"~{est['bytes'] / 1e9:.1f} GB) in its quarter model, above the limit "
+                         f"of {limit:,}; use a larger mesh size or a smaller pad, or raise the "
+                         "limit (TACSUITE_MAX_TETS or --max-tets)")
+    return est
+
+
+def _advice(exc: Exception, E, nu, kn, auto_kn: bool, dtype) -> str:
+    tips = []
+    if nu > 0.49:
+        tips.append(f"nu = {nu:g} is nearly incompressible, which linear tets resolve badly: "
+                    "use nu <= 0.49")
+    if not auto_kn:
+        tips.append(f"lower kn (now {kn:.3g} Pa/m; the default is 100 E / mesh size)")
+    if dtype != ti.f64:
+        tips.append("solve in float64")
+    tips.append("press in more load steps")
+    return f"{exc}; to converge: " + "; ".join(tips)
+
+
+class CoarseIndenterWarning(UserWarning):
+    """A triangle-mesh indenter is too coarse for the requested depth."""
+
+
+FACET_WARN = 0.05      # warn when the estimated force error of the facets exceeds 5 %
+
+
+def facet_force_error(verts: np.ndarray, tris: np.ndarray, depth: float) -> float:
+    """Estimated relative force error of pressing a faceted surface `depth` deep.
+
+    A facet lies inside the smooth surface through its vertices by its sagitta
+    s ~ rho theta / 2 (rho: vertex to centroid, theta: angle between the vertex normal and
+    the facet normal); a Hertz-like force F ~ d^1.5 then drops by about 1.5 s / d. Taken as
+    the mean over the facets within `depth` of the lowest point.
+    """
+    a, b, c = (verts[tris[:, k]] for k in range(3))
+    fn = np.cross(b - a, c - a)
+    area2 = np.linalg.norm(fn, axis=1)
+    fn = fn / np.maximum(area2, 1e-300)[:, None]
+    vn = np.zeros_like(verts)
+    for k in range(3):
+        np.add.at(vn, tris[:, k], fn * area2[:, None])
+    vn /= np.maximum(np.linalg.norm(vn, axis=1), 1e-300)[:, None]
+    centroid = (a + b + c) / 3.0
+    near = centroid[:, 2] < verts[:, 2].min() + depth
+    if not near.any():
+        return 0.0
+    sag = np.zeros(len(tris))
+    for k in range(3):
+        rho = np.linalg.norm(verts[tris[:, k]] - centroid, axis=1)
+        cosang = np.clip(np.sum(vn[tris[:, k]] * fn, axis=1), -1.0, 1.0)
+        sag += rho * np.arccos(cosang) / 2.0 / 3.0
+    return float(1.5 * sag[near].mean() / depth)
 
 
 def mesh_indenter(path, scale: float, depth: float, dtype):
@@ -118,20 +237,45 @@ def mesh_indenter(path, scale: float, depth: float, dtype):
     footprint = float(np.max(np.hypot(p[:, 0], p[:, 1]))) if len(p) else 0.0
     if not footprint > 0:
         raise ValueError(f"{path}: no cross-section found {depth} m above the lowest point")
+    err = facet_force_error(verts, tris, depth)
+    if err > FACET_WARN:
+        import warnings
+        warnings.warn(f"{path}: the mesh is coarse for a {depth:g} m press: its facets lie "
+                      f"inside the smooth surface by enough to lower the force by about "
+                      f"{100 * err:.0f} %; use a finer mesh (about "
+                      f"{np.sqrt(err / FACET_WARN):.1f}x more edges across the contact)",
+                      CoarseIndenterWarning, stacklevel=3)
     ind = MeshSDFIndenter.from_file(path, scale, resolution=64, dtype=dtype)
     return ind, -zmin, footprint / np.sqrt(2.0)
 
 
+def _chain_rule(g: dict, E: float, nu: float, kn: float, auto_kn: bool, auto_kt: bool,
+                names) -> dict:
+    """Press parameters' derivatives from the solver's (mu, lam, kn, kt, mu_f, position).
+
+    With the defaults kn = 100 E / h and kt = kn, a change of E moves kn and kt too and a
+    change of kn moves kt: the derivatives are total ones along those defaults.
+    """
+    (dmu_dE, dmu_dnu), (dlam_dE, dlam_dnu) = material.snh_params_jacobian(E, nu)
+    d_kn = g["kn"] + (g.get("kt", 0.0) if auto_kt else 0.0)
+    d_E = g["mu"] * dmu_dE + g["lam"] * dlam_dE + (d_kn * kn / E if auto_kn else 0.0)
+    full = {"E": d_E, "nu": g["mu"] * dmu_dnu + g["lam"] * dlam_dnu,
+            "depth": -np.asarray(g["position"])[2], "kn": d_kn, "friction": g.get("mu_f", 0.0)}
+    return {k: float(full[k]) for k in names}
+
+
 def default_mesh_size(indenter: str, radius: float, depth: float) -> float:
-    a = np.sqrt(radius * depth) if indenter == "sphere" else radius
+    a = np.sqrt(radius * depth) if indenter in ("sphere", "capsule") else radius
     return a / 5.0
 
 
-def press(indenter: str = "sphere", radius: float = 5e-3, depth: float = 2e-4,
-          E: float = 1e5, nu: float = 0.3, pad=(0.04, 0.04, 0.02), mesh_size: float | None = None,
-          kn: float | None = None, steps: int = 4, grad=(), dtype=None, growth: float = 1.35,
-          solver: QuasiStaticGel | None = None, friction: float = 0.0,
-          kt: float | None = None, mesh_file=None, mesh_scale: float = 1.0) -> PressResult:
+def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius"],
+          depth: float = DEFAULTS["depth"], E: float = DEFAULTS["E"], nu: float = DEFAULTS["nu"],
+          pad=DEFAULTS["pad"], mesh_size: float | None = None, kn: float | None = None,
+          steps: int = DEFAULTS["steps"], grad=(), dtype=None, growth: float = DEFAULTS["growth"],
+          solver: QuasiStaticGel | None = None, friction: float = DEFAULTS["friction"],
+          kt: float | None = None, mesh_file=None, mesh_scale: float = DEFAULTS["mesh_scale"],
+          loss=None, max_tets: int | None = None, progress: bool | None = None) -> PressResult:
     """Press `indenter` to `depth` (m) into the centre of the top face of `pad` (W, L, H).
 
     kn: contact stiffness in Pa/m; default 100 E / mesh_size, so the penalty gap stays
@@ -150,14 +294,34 @@ def press(indenter: str = "sphere", radius: float = 5e-3, depth: float = 2e-4,
     friction: Coulomb coefficient between indenter and gel (0: frictionless, the same
     solver as before). With friction > 0 each step is solved to a stick/slip fixed point
     (`friction_statics`), with a tangential penalty kt (default kn); the load history
-    matters, so `steps` is also the friction loading resolution. Gradients are not
-    available with friction (the adjoint through the return mapping and the anchor
-    history is not implemented) and asking for them raises ValueError.
+    matters, so `steps` is also the friction loading resolution. Gradients with friction
+    (including by `friction`, the coefficient) hold the contact history of the earlier
+    load steps fixed (`friction_statics`): they are exact for steps=1 and agree with
+    finite differences to about 1e-4 on the tests' presses.
+
+    loss: a function of the final displacement field u (array (n, 3) of the quarter
+    model's nodes, `res.info["solver"].X` their rest positions) returning (L, dL/du);
+    `res.loss` is L and `res.loss_grad` its derivatives by every name in GRAD_NAMES that
+    applies, from one adjoint solve.
+
+    Resources: a press whose quarter model needs more than `max_tets` tets (default
+    MAX_TETS, or TACSUITE_MAX_TETS) is refused before meshing, with the estimate; so are
+    more than MAX_STEPS steps and depths the pad cannot resolve. progress: a progress bar
+    over the load steps on stderr (default: when stderr is a terminal).
+    Raises NotConverged (with what to change) when a solve fails.
     """
     ensure_init()
+    if indenter not in INDENTERS:
+        raise ValueError(f"unknown indenter {indenter!r}; choose from {INDENTERS}")
     for name, v in (("radius", radius), ("depth", depth), ("E", E)):
         if not (v > 0 and np.isfinite(v)):
             raise ValueError(f"{name} must be positive and finite, got {v!r}")
+    if not (-1.0 < nu < 0.5):
+        raise ValueError(f"nu must be in (-1, 0.5), got {nu!r}")
+    if kn is not None and not (kn > 0 and np.isfinite(kn)):
+        raise ValueError(f"kn must be positive and finite, got {kn!r}")
+    if loss is not None and not callable(loss):
+        raise ValueError("loss must be a function u -> (L, dL/du)")
     pad = tuple(float(v) for v in pad)
     if len(pad) != 3 or min(pad) <= 0:
         raise ValueError(f"pad must be three positive sizes W,L,H in metres, got {pad}")
@@ -169,11 +333,13 @@ def press(indenter: str = "sphere", radius: float = 5e-3, depth: float = 2e-4,
                          f"{GRAD_NAMES}")
     if not (friction >= 0 and np.isfinite(friction)):
         raise ValueError(f"friction must be a finite coefficient >= 0, got {friction!r}")
-    if friction > 0 and grad:
-        raise ValueError(f"gradients {tuple(grad)} are not available with friction={friction}: "
-                         "the adjoint through the stick/slip return mapping is not implemented")
+    if "friction" in grad and not friction > 0:
+        raise ValueError("the gradient by 'friction' needs friction > 0 (at zero every node "
+                         "slips with no load, and the slip direction is undefined)")
     dtype = dtype or ti.f64
-    lift, mesh_ind = radius, None
+    # Height of the indenter's reference point above its lowest point (a capsule's is the
+    # centre of its segment, one radius above the lower cap's centre).
+    lift, mesh_ind = (2.0 * radius if indenter == "capsule" else radius), None
     if indenter == "mesh":
         if mesh_file is None:
             raise ValueError("indenter 'mesh' needs a mesh file (.obj or .stl)")
@@ -187,9 +353,17 @@ def press(indenter: str = "sphere", radius: float = 5e-3, depth: float = 2e-4,
         raise ValueError(f"mesh_size must be positive, got {mesh_size!r}")
     auto_kn = kn is None
     kn_val = 100.0 * E / h if auto_kn else float(kn)
+    fine = 1.5 * (np.sqrt(radius * depth) if indenter in ("sphere", "capsule") else radius)
     if solver is None:
-        fine = 1.5 * (np.sqrt(radius * depth) if indenter == "sphere" else radius)
+        check_resources(pad, depth, h, fine, growth, steps, dtype, max_tets)
+    else:
+        check_resources(pad, depth, h, fine, growth, steps, dtype, max_tets=2**62)
+    if solver is None:
         mesh = graded_quarter_pad(pad, h, fine, growth)
+        # Put the contact point at the origin: node coordinates are then small where the
+        # strains are large, which keeps float32 rounding of x - X (and of F) low there.
+        mesh = TetMesh(mesh.points - np.array([0.0, 0.0, pad[2]]), mesh.tets,
+                       mesh.surface_tris, mesh.bottom_nodes, meta={**mesh.meta, "top": 0.0})
         ind = mesh_ind or make_indenter(indenter, radius, dtype=dtype)
         if friction > 0:
             solver = FrictionalQuasiStaticGel(mesh, E, nu, kn_val, ind, friction, kt=kt,
@@ -208,45 +382,54 @@ def press(indenter: str = "sphere", radius: float = 5e-3, depth: float = 2e-4,
             solver.set_friction(friction, kt if kt is not None else kn_val)
         solver.reset()
     ind = solver.indenter
-    H = pad[2]
+    H = float(solver.mesh.points[:, 2].max())       # the top face
     # Reference point of each indenter: sphere centre, cylinder/box centre of the body,
     # the mesh's own origin; `lift` is its height above the indenter's lowest point.
     depths = [depth * (k + 1) / steps for k in range(steps)]
     forces, radii, newton = [], [], []
     prev = 0.0
-    for d in depths:
-        ind.set_pose([0.0, 0.0, H + lift - d])
-        # Predictor: scale the last displacement field to the new depth, then put the
-        # nodes that now penetrate onto the indenter; Newton starts near the answer.
-        if prev > 0:
-            solver.scale_displacement(d / prev)
-        solver.project_contact()
-        prev = d
-        info = solver.solve_with_friction() if friction > 0 else solver.solve()
-        newton.append(info["newton"])
-        out = solver.readout()
-        forces.append(out["force"])
-        radii.append(out["contact_radius"])
+    with bar(total=steps, desc="sim press", unit="step",
+             disable=None if progress is None else not progress) as pbar:
+        for d in depths:
+            ind.set_pose([0.0, 0.0, H + lift - d])
+            # Predictor: scale the last displacement field to the new depth, then put the
+            # nodes that now penetrate onto the indenter; Newton starts near the answer.
+            if prev > 0:
+                solver.scale_displacement(d / prev)
+            solver.project_contact()
+            prev = d
+            try:
+                info = solver.solve_with_friction() if friction > 0 else solver.solve()
+            except NotConverged as exc:
+                raise type(exc)(_advice(exc, E, nu, kn_val, auto_kn, dtype)) from exc
+            newton.append(info["newton"])
+            out = solver.readout()
+            forces.append(out["force"])
+            radii.append(out["contact_radius"])
+            pbar.update(1)
+            pbar.set_postfix(depth=f"{d:.3g}", force=f"{out['force']:.4g}")
     res = PressResult(depths, forces, radii, info={
         "n_tets_quarter": solver.m, "n_nodes_quarter": solver.n, "mesh_size": h,
         "kn": kn_val, "newton_iterations": newton, "cg_iterations": solver.cg_iterations})
+    names = [g for g in GRAD_NAMES if g != "friction" or friction > 0]
     if grad:
-        g = solver.force_gradients()
-        (dmu_dE, dmu_dnu), (dlam_dE, dlam_dnu) = material.snh_params_jacobian(E, nu)
-        dF_dE = g["mu"] * dmu_dE + g["lam"] * dlam_dE
-        if auto_kn:
-            dF_dE += g["kn"] * kn_val / E
-        full = {"E": dF_dE, "nu": g["mu"] * dmu_dnu + g["lam"] * dlam_dnu,
-                "depth": -g["position"][2], "kn": g["kn"]}
-        res.grad = {k: float(full[k]) for k in grad}
+        res.grad = _chain_rule(solver.force_gradients(), E, nu, kn_val, auto_kn,
+                               auto_kt=kt is None, names=grad)
+    if loss is not None:
+        u = solver.x.to_numpy().astype(np.float64) - solver.mesh.points
+        value, dL_du = loss(u)
+        g = solver.loss_gradients(dL_du)
+        res.loss = float(value)
+        res.loss_grad = _chain_rule(g, E, nu, kn_val, auto_kn, auto_kt=kt is None, names=names)
     if friction > 0:
         fr = solver.friction_readout()
         ratio = np.linalg.norm(fr["tangential"], axis=1) / np.maximum(friction * fr["normal"],
                                                                          1e-300)
         res.info["friction"] = {
             "mu": float(friction), "kt": float(solver.kt[None]),
-            "stick_nodes": int(np.sum(fr["state"] == 1)),
-            "slip_nodes": int(np.sum(fr["state"] == 2)),
+            # Nodes in contact (a node that has left the indenter carries no friction).
+            "stick_nodes": int(np.sum((fr["state"] == 1) & (fr["normal"] > 0))),
+            "slip_nodes": int(np.sum((fr["state"] == 2) & (fr["normal"] > 0))),
             "max_cap_ratio": float(np.max(ratio[fr["normal"] > 0], initial=0.0)),
             "tangential_sum_quarter": [float(v) for v in fr["tangential"].sum(axis=0)]}
     res.info["solver"] = solver

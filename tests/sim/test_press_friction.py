@@ -42,8 +42,10 @@ def test_sticking_contact_raises_the_force_for_compressible_gels_only(runs):
     # No slip stops the surface under the sphere from drawing inwards, which for nu < 0.5
     # stiffens the contact by a few per cent; an incompressible gel does not draw in.
     gain = {nu: runs[nu, 1.0].force / runs[nu, 0.0].force - 1 for nu in (0.3, 0.49)}
-    assert 0.003 < gain[0.3] < 0.05, gain
-    assert abs(gain[0.49]) < 0.1 * gain[0.3], gain
+    assert 0.01 < gain[0.3] < 0.05, gain
+    # (1 - 2 nu), the drive of the inward draw, is 20x smaller at 0.49; what is left is the
+    # coarse mesh (6 nodes in contact) and the slope of the sphere in the tangent plane.
+    assert abs(gain[0.49]) < 0.15 * gain[0.3], gain
     assert runs[0.3, 1.0].info["friction"]["slip_nodes"] == 0        # all sticking at mu = 1
 
 
@@ -65,11 +67,11 @@ def test_partial_slip_respects_the_coulomb_cap_node_by_node(runs):
     assert runs[0.3, 0.0].force < res.force < runs[0.3, 1.0].force
 
 
-def test_friction_rejects_gradients_and_bad_coefficients():
-    with pytest.raises(ValueError, match="not available with friction"):
-        _press(0.3, 0.5, grad=("E",))
+def test_friction_rejects_bad_coefficients_and_a_gradient_by_zero_friction():
     with pytest.raises(ValueError, match="friction"):
         _press(0.3, -0.1)
+    with pytest.raises(ValueError, match="needs friction > 0"):
+        _press(0.3, 0.0, grad=("friction",))
 
 
 def _write_icosphere(path, radius_mm):
@@ -102,7 +104,7 @@ def test_cli_mesh_indenter_matches_the_analytic_sphere_and_friction_option(
 @pytest.mark.parametrize("argv,match", [
     (["--indenter", "mesh"], "mesh-file"),
     (["--indenter", "mesh", "--mesh-file", "/nonexistent/ball.obj"], "ball.obj"),
-    (["--friction", "0.3", "--grad", "E"], "friction"),
+    (["--grad", "friction"], "friction"),
     (["--friction", "-1"], "friction"),
 ])
 def test_cli_press_rejects_bad_friction_and_mesh_input(argv, match, capsys):
