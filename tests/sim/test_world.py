@@ -41,7 +41,8 @@ def test_batch_matches_separate_runs_forward_and_backward():
     per = {k: np.array([e[k] for e in ENVS]) for k in ("E", "kn", "mu", "alpha")}
     w, gel, ball, pair = press_world(batch=B, requires_grad=True, segment=2, E=per["E"],
                                      kn=per["kn"], mu=per["mu"], alpha=per["alpha"])
-    Fb, xb, gb = _run_and_grad(w, gel, pair, _env_actions(T, per_shift := [e["shift"] for e in ENVS]))
+    per_shift = [e["shift"] for e in ENVS]
+    Fb, xb, gb = _run_and_grad(w, gel, pair, _env_actions(T, per_shift))
     assert np.ptp(Fb[-1, :, 2]) > 0.1 * np.abs(Fb[-1, :, 2]).max()   # the envs really differ
     w1, gel1, ball1, pair1 = press_world(batch=1, requires_grad=True, segment=2)
     for b, env in enumerate(ENVS):
