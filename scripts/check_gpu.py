@@ -38,6 +38,8 @@ def worker(quick: bool) -> dict:
     out = {}
     # 1. press
     w, gel, obj, pair, _ = scene((6, 6, 3), 1, 20, dtype=ti.f64, cube=False)
+    w.set_dt(0.8 * w.dt_limit)
+    gel.set_params(alpha=3000.0)        # damped: the press settles
     z0 = obj.pose()[0, 2]
     for i in range(1, 61):
         w.step({"object": (0, 0, z0 - 0.1e-3 * min(i / 20, 1.0), 0, 0, 0)})
@@ -46,6 +48,8 @@ def worker(quick: bool) -> dict:
     B, T = 8, 200 if not quick else 40
     w, gel, obj, pair, _ = scene((6, 6, 3), B, 5, dtype=ti.f64, requires_grad=True,
                                  cube=False)
+    w.set_dt(0.7 * w.dt_limit)          # room for the stiffer environments
+    gel.set_params(alpha=3000.0)
     gel.set_params(E=np.linspace(0.8e5, 1.2e5, B))
     pair.set_params(kn=pair.values["kn"] * np.linspace(0.8, 1.2, B))
     w.reset()
