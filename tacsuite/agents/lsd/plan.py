@@ -10,7 +10,6 @@ import numpy as np
 from tacsuite.envs.lsd_instance import LSDInstance
 from tacsuite.theory.lsd import LPSolution, lp_relaxation, sequence_rewards, upper_bound
 
-
 # Peak bytes per round. plan: 293 measured with tracemalloc at T = 1e5 (action and payoff
 # arrays, the Python lists the evaluation walks, the JSON text). learn: rewards, payoffs,
 # actions, two regret columns and the planner curves on top, with the same overheads.
