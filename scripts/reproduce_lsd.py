@@ -214,7 +214,8 @@ def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
                    color=plots.PALETTE[0], label="lp-rounding" if j == 0 else None)
         ax.scatter(np.full(len(gr), 2 * j + 1) + np.linspace(-0.3, 0.3, len(gr)), gr, s=6,
                    color=plots.PALETTE[1], label="greedy" if j == 0 else None)
-    ax.axhline(ALPHA, color="k", ls="--", lw=0.8, label="1 - 1/e")
+    if ratio:
+        ax.axhline(ALPHA, color="k", ls="--", lw=0.8, label="1 - 1/e")
     ax.set_xticks(np.arange(2 * len(ratio)),
                   [f"{f}\n{name}" for f in ratio for name in ("lp-rnd", "greedy")])
     ax.set_ylabel("expected reward / exact optimum")
