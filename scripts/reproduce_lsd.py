@@ -142,7 +142,7 @@ def _summary(totals, pseudo, opt) -> dict:
     return out
 
 
-def laforgue(seeds: int, horizon_scale: float, lp_oracle: bool) -> dict:
+def laforgue(seeds: int, horizon_scale: float, lp_seeds: int) -> dict:
     out = {}
     for name, inst in laforgue_instances().items():
         if horizon_scale != 1.0:
@@ -166,11 +166,12 @@ def laforgue(seeds: int, horizon_scale: float, lp_oracle: bool) -> dict:
                     "ucb1": (ucb1, ucb1.UCB1Config, {})}
         for lname, (mod, _) in BLOCK.items():
             learners[lname] = (mod, BLOCK[lname][1], {"d": PAPER_D[name]})
-            if lp_oracle:
+            if lp_seeds:
                 learners[f"{lname} (lp oracle)"] = (mod, BLOCK[lname][1],
                                                     {"d": PAPER_D[name], "oracle": "lp"})
         for lname, (mod, cfg, extra) in learners.items():
-            res = [mod.learn(inst, cfg(seed=s, **extra)) for s in range(seeds)]
+            n = lp_seeds if extra.get("oracle") == "lp" else seeds
+            res = [mod.learn(inst, cfg(seed=s, **extra)) for s in range(n)]
             rows[lname] = _summary([r.rewards.sum() for r in res], [r.means.sum() for r in res],
                                    opt)
             rows[lname]["options"] = extra
@@ -182,7 +183,7 @@ def laforgue(seeds: int, horizon_scale: float, lp_oracle: bool) -> dict:
         if at_paper:
             row["ratio_to_published"] = {
                 n: rows[n]["mean"] / v for n, v in PAPER_TOTALS[name].items()}
-            if lp_oracle:
+            if lp_seeds:
                 row["ratio_to_published"].update({
                     f"{n} (lp oracle)": rows[f"{n} (lp oracle)"]["mean"] / PAPER_TOTALS[name][n]
                     for n in BLOCK})
@@ -190,11 +191,12 @@ def laforgue(seeds: int, horizon_scale: float, lp_oracle: bool) -> dict:
         note = (f"published horizon T={inst.horizon}; published seed-0 totals beside"
                 if at_paper else f"T={inst.horizon}, NOT the published horizon "
                 f"{PAPER_HORIZON[name]}: published totals not comparable, not shown")
-        print(f"[laforgue/{name}] {note}; exact optimum {opt:.0f}; realised totals over "
-              f"{seeds} seeds, mean [95% interval], regret vs exact:")
+        print(f"[laforgue/{name}] {note}; exact optimum {opt:.0f}; realised totals, mean "
+              f"[95% interval] over n seeds, regret vs exact:")
         for n, r in rows.items():
             pub = PAPER_TOTALS[name].get(n.replace(" (lp oracle)", "")) if at_paper else None
-            print(f"    {n:28s} {r['mean']:7.1f} [{r['ci_low']:7.1f}, {r['ci_high']:7.1f}]  "
+            print(f"    {n:28s} n={r['n']:2d} {r['mean']:7.1f} [{r['ci_low']:7.1f}, "
+                  f"{r['ci_high']:7.1f}]  "
                   f"regret {r['regret_vs_exact']['mean']:7.1f}"
                   + ("" if pub is None else f"  | published {pub} "
                      f"(ours / published = {r['mean'] / pub:.3f})"))
@@ -240,7 +242,7 @@ def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
         err = np.array([[mean[i] - row["rows"][n]["ci_low"], row["rows"][n]["ci_high"] - mean[i]]
                         for i, n in enumerate(names)]).T
         ax.bar(x, mean, width, yerr=err, capsize=2, color=plots.PALETTE[j],
-               label=f"{inst} (T={row['horizon']}, {row['seeds']} seeds)")
+               label=f"{inst} (T={row['horizon']})")
         for i, m in enumerate(names):
             v = (row["published_seed0"] or {}).get(m.replace(" (lp oracle)", ""))
             if v is not None:
@@ -267,22 +269,23 @@ def main() -> None:
     p.add_argument("--laforgue-scale", type=float, default=1.0,
                    help="fraction of the published horizons (3600, 3300)")
     p.add_argument("--laforgue-seeds", type=int, default=10)
-    p.add_argument("--no-lp-oracle", action="store_true",
-                   help="skip the block learners with the authors' (slow) LP oracle")
+    p.add_argument("--lp-seeds", type=int, default=10,
+                   help="seeds of the block learners with the authors' (slow) LP oracle; 0 "
+                        "skips them")
     p.add_argument("--only-laforgue", action="store_true", help="skip sections 1 and 2")
     p.add_argument("--quick", action="store_true", help="small run for a smoke check")
     p.add_argument("--out", default="runs/reproduce_lsd")
     a = p.parse_args()
     if a.quick:
         a.instances, a.draws, a.seeds, a.online_horizon = 20, 4, 3, 1500
-        a.laforgue_scale, a.laforgue_seeds, a.no_lp_oracle = 0.3, 3, True
+        a.laforgue_scale, a.laforgue_seeds, a.lp_seeds = 0.3, 3, 0
     out = Path(a.out)
     t0 = time.perf_counter()
     ratio, curves, regret = {}, {}, {}
     if not a.only_laforgue:
         ratio = ratios(a.instances, a.horizon, a.draws)
         curves, regret = regret_curves(a.online_horizon, a.seeds)
-    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, not a.no_lp_oracle)
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.lp_seeds)
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",
