@@ -5,8 +5,13 @@
    sorted uniforms) and "steep" (resting matters; `random_steep_instance`).
 2. Regret of lp-ucb, isi-combucb1 and ucb1 against the full-information planner on a
    steep instance, IQM with 95% bootstrap bands over seeds.
-3. Laforgue et al.'s two delay-only instances (their Figure 3 and supplementary Figure 4)
-   with the totals of every planner and learner.
+3. Laforgue et al.'s two delay-only instances (their Figure 3, T = 3600, and
+   supplementary Figure 4, T = 3300): every planner's and learner's total reward over 10
+   seeds (mean and 95% t-interval of the realised Bernoulli totals, as the paper counts
+   them), the regret against the exact optimum, and, at the published horizons only, the
+   published single-seed totals beside them. ISI-CombUCB1 and CombUCB1 use the paper's
+   block parameter (d = 3 on Figure 3, d = 10 on Figure 4), with our exact block oracle
+   and with the authors' LP rounding (`oracle="lp"`).
 
 Writes runs/reproduce_lsd/result.json and lsd.png.
 """
@@ -23,13 +28,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from tacsuite.agents.lsd import (  # noqa: E402
+    combucb1,
     exact,
     greedy,
     isi_combucb1,
     lp_rounding,
     lp_ucb,
     online,
-    recharging,
     ucb1,
 )
 from tacsuite.common import atomic, plots  # noqa: E402
@@ -43,9 +48,37 @@ ALPHA = 1 - 1 / np.e
 LEARNERS = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig),
             "isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
             "ucb1": (ucb1, ucb1.UCB1Config)}
-# Single-seed totals of Laforgue et al.'s public code (T = 3600 and 3300).
+# Single-seed (seed 0) totals saved with Laforgue et al.'s public code, at T = 3600
+# (Figure 3) and T = 3300 (Figure 4); d is the block parameter they used.
 PAPER_TOTALS = {"figure3": {"isi-combucb1": 1064, "combucb1": 588, "oracle-greedy": 542},
                 "figure4": {"isi-combucb1": 1253, "combucb1": 1374, "oracle-greedy": 183}}
+PAPER_HORIZON = {"figure3": 3600, "figure4": 3300}
+PAPER_D = {"figure3": 3, "figure4": 10}
+BLOCK = {"isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
+         "combucb1": (combucb1, combucb1.CombUCB1Config)}
+
+
+class Replay:
+    """Plays a fixed plan in the env, so planners' totals are sampled like learners'."""
+
+    def __init__(self, actions):
+        self.actions = actions
+
+    def act(self, t, state):
+        return int(self.actions[t])
+
+    def update(self, t, arm, state, reward):
+        pass
+
+
+def t_interval(values) -> dict:
+    from scipy import stats as sps
+
+    v = np.asarray(values, dtype=np.float64)
+    half = float(sps.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)) \
+        if v.size > 1 else 0.0
+    return {"mean": float(v.mean()), "ci_low": float(v.mean() - half),
+            "ci_high": float(v.mean() + half), "n": int(v.size)}
 
 
 def ratios(n: int, horizon: int, draws: int) -> dict:
@@ -101,39 +134,80 @@ def regret_curves(horizon: int, seeds: int) -> tuple[dict, dict]:
     return curves, summary
 
 
-def laforgue(seeds: int, horizon_scale: float) -> dict:
+def _summary(totals, pseudo, opt) -> dict:
+    out = t_interval(totals)
+    out["expected_mean"] = float(np.mean(pseudo))
+    out["regret_vs_exact"] = t_interval(opt - np.asarray(pseudo))
+    out["totals"] = [float(v) for v in totals]
+    return out
+
+
+def laforgue(seeds: int, horizon_scale: float, lp_seeds: int) -> dict:
     out = {}
     for name, inst in laforgue_instances().items():
         if horizon_scale != 1.0:
             inst = inst.with_horizon(max(100, int(inst.horizon * horizon_scale)))
+        at_paper = inst.horizon == PAPER_HORIZON[name]
         t0 = time.perf_counter()
-        row = {"horizon": inst.horizon,
-               "exact": exact.plan(inst).expected_reward,
-               "upper_bound": lp_rounding.plan(inst).upper_bound,
-               "oracle-greedy": greedy.plan(inst).expected_reward,
-               "lp-rounding": float(np.mean([lp_rounding.plan(inst, seed=s).expected_reward
-                                             for s in range(8)])),
-               "recharging": float(np.mean([recharging.plan(inst, seed=s).expected_reward
-                                            for s in range(8)]))}
-        for lname, (mod, cfg) in LEARNERS.items():
-            # lp-ucb's monotone envelope is a modelling choice; Figure 3 is not monotone.
-            extra = {"monotone": inst.is_monotone} if lname == "lp-ucb" else {}
-            totals = [float(mod.learn(inst, cfg(seed=s, **extra)).rewards.sum())
-                      for s in range(seeds)]
-            row[lname] = {"seed0": totals[0], "mean": float(np.mean(totals))}
-        row["paper_seed0"] = PAPER_TOTALS[name]
-        row["seconds"] = round(time.perf_counter() - t0, 1)
+        best = exact.plan(inst)
+        opt = best.expected_reward
+        rows: dict = {}
+        g = greedy.plan(inst)
+        plans = {"exact": [best] * seeds, "oracle-greedy": [g] * seeds,
+                 "lp-rounding": [lp_rounding.plan(inst, seed=s) for s in range(seeds)]}
+        for pname, plan_list in plans.items():
+            sampled, pseudo = [], []
+            for s, plan in enumerate(plan_list):
+                res = online.run(inst, Replay(plan.actions), s)
+                sampled.append(res.rewards.sum())
+                pseudo.append(res.means.sum())
+            rows[pname] = _summary(sampled, pseudo, opt)
+        learners = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig, {"monotone": inst.is_monotone}),
+                    "ucb1": (ucb1, ucb1.UCB1Config, {})}
+        for lname, (mod, _) in BLOCK.items():
+            learners[lname] = (mod, BLOCK[lname][1], {"d": PAPER_D[name]})
+            if lp_seeds:
+                learners[f"{lname} (lp oracle)"] = (mod, BLOCK[lname][1],
+                                                    {"d": PAPER_D[name], "oracle": "lp"})
+        for lname, (mod, cfg, extra) in learners.items():
+            n = lp_seeds if extra.get("oracle") == "lp" else seeds
+            res = [mod.learn(inst, cfg(seed=s, **extra)) for s in range(n)]
+            rows[lname] = _summary([r.rewards.sum() for r in res], [r.means.sum() for r in res],
+                                   opt)
+            rows[lname]["options"] = extra
+        row = {"horizon": inst.horizon, "published_horizon": PAPER_HORIZON[name],
+               "at_published_horizon": at_paper, "seeds": seeds, "exact_optimum": opt,
+               "upper_bound": best.upper_bound, "rows": rows,
+               "published_seed0": PAPER_TOTALS[name] if at_paper else None,
+               "seconds": round(time.perf_counter() - t0, 1)}
+        if at_paper:
+            row["ratio_to_published"] = {
+                n: rows[n]["mean"] / v for n, v in PAPER_TOTALS[name].items()}
+            if lp_seeds:
+                row["ratio_to_published"].update({
+                    f"{n} (lp oracle)": rows[f"{n} (lp oracle)"]["mean"] / PAPER_TOTALS[name][n]
+                    for n in BLOCK})
         out[name] = row
-        print(f"[laforgue/{name}] T={inst.horizon} exact {row['exact']:.0f} "
-              f"greedy {row['oracle-greedy']:.0f} lp-rounding {row['lp-rounding']:.0f} "
-              f"recharging {row['recharging']:.0f} | learners (seed 0 / mean): "
-              + ", ".join(f"{n} {row[n]['seed0']:.0f}/{row[n]['mean']:.0f}" for n in LEARNERS)
-              + f" | paper seed 0: {PAPER_TOTALS[name]}")
+        note = (f"published horizon T={inst.horizon}; published seed-0 totals beside"
+                if at_paper else f"T={inst.horizon}, NOT the published horizon "
+                f"{PAPER_HORIZON[name]}: published totals not comparable, not shown")
+        print(f"[laforgue/{name}] {note}; exact optimum {opt:.0f}; realised totals, mean "
+              f"[95% interval] over n seeds, regret vs exact:")
+        for n, r in rows.items():
+            pub = PAPER_TOTALS[name].get(n.replace(" (lp oracle)", "")) if at_paper else None
+            print(f"    {n:28s} n={r['n']:2d} {r['mean']:7.1f} [{r['ci_low']:7.1f}, "
+                  f"{r['ci_high']:7.1f}]  "
+                  f"regret {r['regret_vs_exact']['mean']:7.1f}"
+                  + ("" if pub is None else f"  | published {pub} "
+                     f"(ours / published = {r['mean'] / pub:.3f})"))
     return out
 
 
 def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
     fig, axes = plots.figure(ncols=3, width=5.0)
+    for ax in axes[0, :2]:
+        if not ratio:
+            ax.text(0.5, 0.5, "skipped (--only-laforgue)", ha="center", transform=ax.transAxes)
     ax = axes[0, 0]
     for j, res in enumerate(ratio.values()):
         lr = [r["lp_rounding"] for r in res["rows"]]
@@ -142,12 +216,14 @@ def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
                    color=plots.PALETTE[0], label="lp-rounding" if j == 0 else None)
         ax.scatter(np.full(len(gr), 2 * j + 1) + np.linspace(-0.3, 0.3, len(gr)), gr, s=6,
                    color=plots.PALETTE[1], label="greedy" if j == 0 else None)
-    ax.axhline(ALPHA, color="k", ls="--", lw=0.8, label="1 - 1/e")
+    if ratio:
+        ax.axhline(ALPHA, color="k", ls="--", lw=0.8, label="1 - 1/e")
     ax.set_xticks(np.arange(2 * len(ratio)),
                   [f"{f}\n{name}" for f in ratio for name in ("lp-rnd", "greedy")])
     ax.set_ylabel("expected reward / exact optimum")
     ax.set_title("approximation ratios, random monotone")
-    ax.legend(fontsize=7)
+    if ratio:
+        ax.legend(fontsize=7)
     ax = axes[0, 1]
     for (name, c), color in zip(curves.items(), plots.PALETTE, strict=False):
         idx = np.unique(np.linspace(0, c.shape[1] - 1, 80).astype(int))
@@ -155,18 +231,29 @@ def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
     ax.set_xlabel("round")
     ax.set_ylabel("regret vs full-information lp-rounding")
     ax.set_title("online learners (steep instance)")
-    ax.legend(fontsize=7)
+    if curves:
+        ax.legend(fontsize=7)
     ax = axes[0, 2]
-    names = ["exact", "lp-rounding", "oracle-greedy", "lp-ucb", "isi-combucb1", "ucb1"]
-    width = 0.38
+    names = list(next(iter(lafo.values()))["rows"])
+    width, published = 0.38, False
     for j, (inst, row) in enumerate(lafo.items()):
-        vals = [row[n] if isinstance(row[n], float) else row[n]["mean"] for n in names]
-        ax.bar(np.arange(len(names)) + (j - 0.5) * width, vals, width,
-               label=f"{inst} (T={row['horizon']})", color=plots.PALETTE[j])
-    ax.set_xticks(np.arange(len(names)), names, rotation=35, fontsize=7)
-    ax.set_ylabel("total (expected for planners)")
+        x = np.arange(len(names)) + (j - 0.5) * width
+        mean = np.array([row["rows"][n]["mean"] for n in names])
+        err = np.array([[mean[i] - row["rows"][n]["ci_low"], row["rows"][n]["ci_high"] - mean[i]]
+                        for i, n in enumerate(names)]).T
+        ax.bar(x, mean, width, yerr=err, capsize=2, color=plots.PALETTE[j],
+               label=f"{inst} (T={row['horizon']})")
+        for i, m in enumerate(names):
+            v = (row["published_seed0"] or {}).get(m.replace(" (lp oracle)", ""))
+            if v is not None:
+                ax.plot(x[i], v, marker="_", ms=9, mew=2, color="k",
+                        label=None if published else "published (seed 0)")
+                published = True
+    ax.set_xticks(np.arange(len(names)), [n.replace(" (lp oracle)", "\n(lp oracle)")
+                                          for n in names], rotation=60, fontsize=6)
+    ax.set_ylabel("total reward (mean, 95% interval)")
     ax.set_title("Laforgue et al. instances")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6, loc="upper right")
     fig.tight_layout()
     atomic.savefig(path, fig)
     plots.close(fig)
@@ -181,17 +268,24 @@ def main() -> None:
     p.add_argument("--online-horizon", type=int, default=4000)
     p.add_argument("--laforgue-scale", type=float, default=1.0,
                    help="fraction of the published horizons (3600, 3300)")
+    p.add_argument("--laforgue-seeds", type=int, default=10)
+    p.add_argument("--lp-seeds", type=int, default=10,
+                   help="seeds of the block learners with the authors' (slow) LP oracle; 0 "
+                        "skips them")
+    p.add_argument("--only-laforgue", action="store_true", help="skip sections 1 and 2")
     p.add_argument("--quick", action="store_true", help="small run for a smoke check")
     p.add_argument("--out", default="runs/reproduce_lsd")
     a = p.parse_args()
     if a.quick:
         a.instances, a.draws, a.seeds, a.online_horizon = 20, 4, 3, 1500
-        a.laforgue_scale = 0.3
+        a.laforgue_scale, a.laforgue_seeds, a.lp_seeds = 0.3, 3, 0
     out = Path(a.out)
     t0 = time.perf_counter()
-    ratio = ratios(a.instances, a.horizon, a.draws)
-    curves, regret = regret_curves(a.online_horizon, a.seeds)
-    lafo = laforgue(a.seeds, a.laforgue_scale)
+    ratio, curves, regret = {}, {}, {}
+    if not a.only_laforgue:
+        ratio = ratios(a.instances, a.horizon, a.draws)
+        curves, regret = regret_curves(a.online_horizon, a.seeds)
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.lp_seeds)
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",

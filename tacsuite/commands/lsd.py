@@ -18,6 +18,7 @@ from tacsuite.common.runs import RunDir
 LEARNER_CONFIGS = {
     "lp-ucb": ("tacsuite.agents.lsd.lp_ucb", "LPUCBConfig"),
     "isi-combucb1": ("tacsuite.agents.lsd.isi_combucb1", "ISICombUCB1Config"),
+    "combucb1": ("tacsuite.agents.lsd.combucb1", "CombUCB1Config"),
     "ucb1": ("tacsuite.agents.lsd.ucb1", "UCB1Config"),
 }
 
@@ -41,9 +42,9 @@ class PlanConfig:
 class LearnConfig:
     instance: tyro.conf.Positional[str]
     """Instance JSON file (see README: LSD bandits)."""
-    algo: Literal["lp-ucb", "isi-combucb1", "ucb1"] = "lp-ucb"
+    algo: Literal["lp-ucb", "isi-combucb1", "combucb1", "ucb1"] = "lp-ucb"
     """lp-ucb: LP re-solved on UCB indices in doubling epochs; isi-combucb1: Laforgue et
-    al.'s block learner; ucb1: state-blind UCB1."""
+    al.'s block learner; combucb1: vanilla CombUCB1 on blocks; ucb1: state-blind UCB1."""
     seed: int = 0
     """Seed of the learner and of the reward noise."""
     out: str = "runs/lsd_learn"
@@ -58,9 +59,11 @@ class LearnConfig:
 
 def run_plan(cfg: PlanConfig) -> dict:
     from tacsuite.agents.lsd import planner
+    from tacsuite.agents.lsd.plan import check_resources
     from tacsuite.envs.lsd_instance import load_instance
 
     inst = load_instance(cfg.instance)
+    check_resources(inst, "plan")
     if cfg.samples < 1:
         raise ValueError(f"--samples must be >= 1, got {cfg.samples}")
     mod = planner(cfg.planner)
@@ -83,9 +86,11 @@ def learner_config(algo: str, seed: int, extra: str):
 
 def run_learn(cfg: LearnConfig) -> dict:
     from tacsuite.agents.lsd import online
+    from tacsuite.agents.lsd.plan import check_resources
     from tacsuite.envs.lsd_instance import load_instance
 
     inst = load_instance(cfg.instance)
+    check_resources(inst, "learn")
     if cfg.planner_draws < 1:
         raise ValueError(f"--planner-draws must be >= 1, got {cfg.planner_draws}")
     module, algo_cfg = learner_config(cfg.algo, cfg.seed, cfg.algo_kwargs)
@@ -144,5 +149,6 @@ def _learn(argv: list[str], prog: str) -> int:
 
 def main(argv: list[str], prog: str) -> int:
     return dispatch({"plan": (_plan, "Plan with known means (exact, lp-rounding, greedy)."),
-                     "learn": (_learn, "Learn online (lp-ucb, isi-combucb1, ucb1).")},
+                     "learn": (_learn, "Learn online (lp-ucb, isi-combucb1, combucb1, "
+                                                    "ucb1).")},
                     argv, prog, "Last-switch-dependent (LSD) bandits: planning and learning.")

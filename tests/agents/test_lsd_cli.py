@@ -78,3 +78,22 @@ def test_recharging_planner_rejects_instances_with_satiation(instance_file, tmp_
     assert main(["lsd", "plan", str(instance_file), "--planner", "recharging",
                  "--out", str(tmp_path / "p.json")]) == 2
     assert "delay-only" in capsys.readouterr().err
+
+
+def test_horizons_beyond_memory_are_refused_with_the_estimate(tmp_path, capsys):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({**INSTANCE, "horizon": 10**12}))
+    for argv in (["plan", str(path), "--out", str(tmp_path / "p.json")],
+                 ["learn", str(path), "--algo", "combucb1", "--out", str(tmp_path / "r")]):
+        assert main(["lsd", *argv]) == 2
+        err = capsys.readouterr().err
+        assert "horizon 1e+12 needs about" in err and "GB of memory" in err
+    assert not (tmp_path / "p.json").exists() and not (tmp_path / "r").exists()
+
+
+def test_learn_combucb1(instance_file, tmp_path):
+    out = tmp_path / "cb"
+    assert main(["lsd", "learn", str(instance_file), "--algo", "combucb1", "--algo-kwargs",
+                 "d=3", "--out", str(out)]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["algo"] == "combucb1" and result["horizon"] == 300

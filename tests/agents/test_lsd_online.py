@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tacsuite.agents.lsd import isi_combucb1, lp_ucb, online, ucb1
+from tacsuite.agents.lsd import combucb1, isi_combucb1, lp_ucb, online, ucb1
 from tacsuite.envs.lsd_instance import random_steep_instance
 from tacsuite.theory.lsd import mean_table
 
@@ -39,7 +39,8 @@ def test_isi_combucb1_beats_ucb1_on_a_state_dependent_instance(steep):
 def test_learners_are_reproducible():
     inst = random_steep_instance(2, 3, 300, 0)
     for mod, cfg in ((lp_ucb, lp_ucb.LPUCBConfig), (ucb1, ucb1.UCB1Config),
-                     (isi_combucb1, isi_combucb1.ISICombUCB1Config)):
+                     (isi_combucb1, isi_combucb1.ISICombUCB1Config),
+                     (combucb1, combucb1.CombUCB1Config)):
         a, b = mod.learn(inst, cfg(seed=4)), mod.learn(inst, cfg(seed=4))
         np.testing.assert_array_equal(a.actions, b.actions)
         np.testing.assert_array_equal(a.rewards, b.rewards)
@@ -57,19 +58,3 @@ def test_monotone_envelope_keeps_valid_bounds_and_tightens():
     assert np.all(env[ok] >= mu[ok] - 1e-12) and np.all(env[ok] <= ucb[ok] + 1e-12)
     assert np.all(np.diff(env[:, :M], axis=1) >= 0)  # satiated non-increasing in c
     assert np.all(np.diff(env[:, M + 1:], axis=1) >= 0)  # rested non-decreasing in m
-
-
-def test_isi_block_counts_by_hand():
-    seqs, counts = isi_combucb1.block_counts(2, 3, 4)
-    row = {tuple(s): c for s, c in zip(seqs.tolist(), counts, strict=True)}
-    cols = 2 * 3 + 1
-    # (0, 0, 1, 0): the opening run of arm 0 may continue the previous block and arm 1's
-    # only play is a first play, so only the last play counts: arm 0 after one idle round.
-    c = row[(0, 0, 1, 0)]
-    assert c[0 * cols + 3 + 1] == 1 and c.sum() == 1
-    # (1, 0, 0, 0): arm 0's first play is excluded, then runs of 1 and 2 rounds.
-    c = row[(1, 0, 0, 0)]
-    assert c[0 * cols + 3 - 1] == 1 and c[0 * cols + 3 - 2] == 1 and c.sum() == 2
-    assert row[(1, 1, 1, 1)].sum() == 0
-    with pytest.raises(ValueError, match="choose a smaller d"):
-        isi_combucb1.block_counts(10, 3, 6)

@@ -14,6 +14,7 @@ PLANNERS: dict[str, str] = {
 LEARNERS: dict[str, str] = {
     "lp-ucb": "tacsuite.agents.lsd.lp_ucb",
     "isi-combucb1": "tacsuite.agents.lsd.isi_combucb1",
+    "combucb1": "tacsuite.agents.lsd.combucb1",
     "ucb1": "tacsuite.agents.lsd.ucb1",
 }
 

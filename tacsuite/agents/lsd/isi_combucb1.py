@@ -1,29 +1,45 @@
 """ISI-CombUCB1 (Laforgue, Clerici, Cesa-Bianchi and Gilad-Bachrach, AISTATS 2022).
 
-Time is cut into blocks of d + 1 rounds; each block is a combinatorial semi-bandit round
-whose base arms are (arm, signed state) pairs. A block's action sequence maximises the
-sum of the UCB indices (mean + sqrt(alpha log t / n), alpha = 1.5, t = blocks so far) of
-its plays, *excluding each arm's first play in the block*, whose state depends on the
-previous block (the "ISI" idea). With satiation the run that opens a block may continue a
-run of the previous block, so all of its plays are excluded too; the in-block states of the
-remaining plays then follow from the sequence alone. The paper's LP oracle with greedy
-rounding is replaced by exact enumeration of all k^(d+1) sequences (at most 4096 with the
-default d), so the block choice is exact. Estimates use the state the env reports for
-every play (states are observed here).
+Time is cut into blocks of d + 1 rounds, and each block is one round of a combinatorial
+semi-bandit (CombUCB1, Kveton et al. 2015) whose base arms are (arm, state) pairs. The
+first play of each arm in a block has a state that depends on the previous block, so the
+"initial-state independent" (ISI) objective leaves it out: a block is chosen to maximise
+the sum of the UCB indices of its other plays, and only those plays update the estimates
+(the semi-bandit feedback of the chosen block). Where the paper leaves a choice we follow
+the authors' public code:
+
+- states are delays (rounds since the arm's last pull) on delay-only instances, the model
+  of their experiments; other instances use the signed LSD state, and then the run that
+  opens a block is left out as a whole (it may continue the previous block's run);
+- the index of a base arm is mean + sqrt(1.5 log t / n) with t the rounds played so far,
+  recomputed for every base arm at the start of each block as CombUCB1 prescribes (the
+  authors' code refreshes an index only while some arm sits in that state; on their two
+  instances that moved our 10-seed means by under 1%, bar one CombUCB1 outlier seed); a
+  base arm never observed has index (d + 1) sqrt(1.5 log(k (d + 1))), so each is tried;
+- delays of d + 1 and more share one base arm (inside a block they never occur);
+- the block oracle: CombUCB1's analysis assumes an exact one, so by default every one of
+  the k^(d+1) blocks is scored and the lexicographically first best block is played;
+  `oracle="lp"` is the authors' approximation instead (`block_lp`: an LP relaxation
+  rounded greedily position by position, lowest arm on ties; delay states only).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from tacsuite.agents.lsd.online import LearnResult, StateEstimates, run
+from tacsuite.agents.lsd.blocks import (
+    UCBTable,
+    default_length,
+    enumerate_blocks,
+    key_of,
+    make_oracle,
+    repeat_values,
+    resolve_view,
+)
+from tacsuite.agents.lsd.online import LearnResult, run
 from tacsuite.envs.lsd_instance import LSDInstance
-
-MAX_SEQUENCES = 60_000
 
 
 @dataclass
@@ -31,62 +47,51 @@ class ISICombUCB1Config:
     seed: int = 0
     """Seed of the reward noise."""
     d: int = 0
-    """Block length minus one (0: the largest d with k^(d+1) <= 4096)."""
+    """Block length minus one (0: the largest d with k^(d+1) <= 4096). Laforgue et al.
+    use d = 3 on their Figure 3 instance and d = 10 on Figure 4."""
     alpha: float = 1.5
     """Confidence width sqrt(alpha * log t / n)."""
-    unseen: float = 10.0
-    """Index of a base arm never observed (large: try it)."""
-
-
-def block_counts(k: int, M: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """All sequences of `length` arms and, per sequence, how often it plays each
-    (arm, state) base arm outside first plays (column a * (2M + 1) + M + s)."""
-    if k ** length > MAX_SEQUENCES:
-        raise ValueError(f"k^(d+1) = {k}^{length} sequences exceed {MAX_SEQUENCES}; "
-                         f"choose a smaller d")
-    seqs = np.array(list(itertools.product(range(k), repeat=length)), dtype=np.int64)
-    counts = np.zeros((len(seqs), k * (2 * M + 1)))
-    for n, seq in enumerate(seqs.tolist()):
-        last, run = {}, {}
-        opening = True  # still inside the run that opens the block
-        for q, a in enumerate(seq):
-            opening = opening and a == seq[0]
-            if a in last and not opening:
-                if last[a] == q - 1:
-                    s = -min(run[a], M)
-                    run[a] += 1
-                else:
-                    s = min(q - last[a] - 1, M)
-                    run[a] = 1
-                counts[n, a * (2 * M + 1) + M + s] += 1
-            else:
-                run[a] = run.get(a, 0) + 1 if last.get(a) == q - 1 else 1
-            last[a] = q
-    return seqs, counts
+    states: str = "auto"
+    """Base-arm states: delay (delay-only instances), lsd (signed run/rest states) or auto
+    (delay when the instance is delay-only)."""
+    oracle: str = "exact"
+    """Block oracle: exact (score every block) or lp (the authors' LP rounding, delay
+    states only, about 400 times slower)."""
 
 
 class ISICombUCB1:
     def __init__(self, instance: LSDInstance, config: ISICombUCB1Config):
+        if config.d < 0:
+            raise ValueError(f"d must be >= 0 (0: automatic), got {config.d}")
+        if not config.alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {config.alpha}")
         k, M = instance.k, instance.tau_max
-        d = config.d or max(1, int(math.floor(math.log(4096) / math.log(max(k, 2)))) - 1)
-        self.config = config
-        self.seqs, self.counts = block_counts(k, M, d + 1)
-        self.est = StateEstimates(k, M)
-        self.block: list[int] = []
-        self.blocks = 0
+        self.view = resolve_view(config.states, instance.is_delay_only)
+        L = config.d + 1 if config.d else default_length(k)
+        cap = min(L, M + 1 if self.view == "delay" else M)
+        self.blocks = enumerate_blocks(k, L, self.view, cap)
+        self.table = UCBTable(k, cap, L, config.alpha)
+        self.lp = make_oracle(config.oracle, self.view, k, L)
+        self.queue: list[int] = []
+        self.played: list[int] = []
 
     def act(self, t: int, state: np.ndarray) -> int:
-        if not self.block:
-            # t in the width counts combinatorial rounds (blocks), as in CombUCB1.
-            self.blocks += 1
-            idx = self.est.ucb(self.blocks, self.config.alpha, unseen=self.config.unseen,
-                               cap=None)
-            score = self.counts @ np.nan_to_num(idx.ravel(), nan=0.0)
-            self.block = self.seqs[int(np.argmax(score))].tolist()
-        return self.block.pop(0)
+        if not self.queue:
+            idx = self.table.indices(t)
+            if self.lp is None:
+                self.queue = self.blocks.best(self.blocks.inner @ idx.ravel())
+            else:
+                k, L = idx.shape[0], self.blocks.length
+                self.queue = self.lp.best(np.zeros((k, L)), repeat_values(idx, self.blocks))
+            self.played = []
+        return self.queue.pop(0)
 
     def update(self, t: int, arm: int, state: int, reward: float) -> None:
-        self.est.add(arm, state, reward)
+        seen = arm in self.played
+        opening = all(a == arm for a in self.played)
+        self.played.append(arm)
+        if seen and not (self.view == "lsd" and opening):
+            self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
 
 
 def learn(instance: LSDInstance, config: ISICombUCB1Config | None = None) -> LearnResult:

@@ -1,0 +1,167 @@
+"""What the block learners (ISI-CombUCB1, CombUCB1) share: the base arms they estimate,
+the enumeration of every block of L plays, and the UCB indices of CombUCB1.
+
+Base arms. A play is attributed to the base arm (arm, key). In the "delay" view (the
+model of Laforgue et al.'s experiments: a payoff depends only on the rounds since the
+arm's last pull) key = +min(delay, cap), delay 1 meaning pulled in the previous round;
+the env's signed state s maps to delay 1 when s < 0 and s + 1 otherwise. In the "lsd"
+view key = sign(s) min(|s|, cap): runs and rests are told apart. `cap` is the block
+length L (the authors' code lumps every delay >= L into delay L), never more than the
+env reports (tau_max + 1 delays, tau_max signed states).
+
+Blocks. Every sequence of L arms is enumerated once (k^L of them). Per sequence we keep
+which plays have a state fixed by the sequence alone (an arm's repeat inside the block;
+in the lsd view not the run that opens the block, which may continue the previous
+block's run) as counts per base arm, plus each arm's first-play position and the length
+of the opening run, from which CombUCB1 adds the plays whose state comes from the block's
+start state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tacsuite.agents.lsd.online import StateEstimates
+
+MAX_SEQUENCES = 60_000
+VIEWS = ("auto", "delay", "lsd")
+ORACLES = ("exact", "lp")
+TIE = 1e-9  # scores within this of the best are ties, resolved to the first sequence
+
+
+def resolve_view(view: str, delay_only: bool) -> str:
+    if view not in VIEWS:
+        raise ValueError(f"states {view!r} is not one of {list(VIEWS)}")
+    if view == "delay" and not delay_only:
+        raise ValueError("states='delay' needs a delay-only instance (constant satiated "
+                         "payoffs per arm); use states='lsd'")
+    if view == "auto":
+        return "delay" if delay_only else "lsd"
+    return view
+
+
+def default_length(k: int, limit: int = 4096) -> int:
+    """The longest block with at most `limit` sequences (at least 2)."""
+    return max(2, int(math.floor(math.log(limit) / math.log(max(k, 2)) + 1e-9)))
+
+
+@dataclass(frozen=True)
+class Blocks:
+    view: str
+    cap: int
+    seqs: np.ndarray  # (N, L) every block, in lexicographic order
+    inner: np.ndarray  # (N, k (2 cap + 1)) plays whose base arm the sequence alone fixes
+    first: np.ndarray  # (N, k) first-play position of each arm, L when not played
+    run: np.ndarray  # (N,) length of the run of seq[0] that opens the block
+
+    @property
+    def length(self) -> int:
+        return self.seqs.shape[1]
+
+    def column(self, arm: int, key: int) -> int:
+        return arm * (2 * self.cap + 1) + self.cap + key
+
+    def best(self, score: np.ndarray) -> list[int]:
+        """The first sequence (lexicographic order) whose score is within TIE of the best."""
+        return self.seqs[int(np.flatnonzero(score >= score.max() - TIE)[0])].tolist()
+
+
+def key_of(state: int, view: str, cap: int) -> int:
+    """The base-arm key of a play made in the env's signed `state`."""
+    if view == "delay":
+        return min(1 if state < 0 else state + 1, cap)
+    return -min(-state, cap) if state < 0 else min(state, cap)
+
+
+def enumerate_blocks(k: int, length: int, view: str, cap: int) -> Blocks:
+    if k ** length > MAX_SEQUENCES:
+        raise ValueError(f"blocks of {length} plays of {k} arms make {k}^{length} sequences, "
+                         f"more than {MAX_SEQUENCES}; choose a smaller d")
+    seqs = np.array(list(itertools.product(range(k), repeat=length)), dtype=np.int64)
+    width = 2 * cap + 1
+    inner = np.zeros((len(seqs), k * width))
+    first = np.full((len(seqs), k), length, dtype=np.int64)
+    run = np.ones(len(seqs), dtype=np.int64)
+    for n, seq in enumerate(seqs.tolist()):
+        last: dict[int, int] = {}
+        start: dict[int, int] = {}  # where the arm's current run began
+        opening = True
+        for q, a in enumerate(seq):
+            opening = opening and a == seq[0]
+            if opening and q > 0:
+                run[n] += 1
+            if a not in last:
+                first[n, a] = q
+                start[a] = q
+            elif view == "delay":
+                inner[n, a * width + cap + min(q - last[a], cap)] += 1
+            elif last[a] == q - 1:
+                if not opening:
+                    inner[n, a * width + cap - min(q - start[a], cap)] += 1
+            else:
+                inner[n, a * width + cap + min(q - last[a] - 1, cap)] += 1
+                start[a] = q
+            last[a] = q
+    return Blocks(view, cap, seqs, inner, first, run)
+
+
+def first_play_keys(state: np.ndarray, view: str, cap: int, length: int) -> np.ndarray:
+    """(k, L): the key of each arm's play at position q of a block that starts in `state`
+    when the arm has not been played earlier in the block."""
+    s = np.asarray(state, dtype=np.int64)[:, None]
+    q = np.arange(length)[None, :]
+    if view == "delay":
+        delay = np.where(s < 0, 1, s + 1)
+        return np.minimum(delay + q, cap)
+    rest = np.minimum(np.maximum(s, 0) + q, cap)  # idle since before the block, or since q=0
+    at0 = np.where(s < 0, -np.minimum(-s, cap), np.minimum(s, cap))
+    return np.where(q == 0, at0, rest)
+
+
+class UCBTable:
+    """CombUCB1's indices mean + sqrt(alpha log t / n) per base arm; a base arm never
+    observed gets `unseen` (Laforgue et al.'s code: L sqrt(alpha log(k L)), L the block
+    length, large enough that every base arm is tried)."""
+
+    def __init__(self, k: int, cap: int, length: int, alpha: float):
+        self.k, self.cap, self.alpha = k, cap, alpha
+        self.est = StateEstimates(k, cap)
+        self.unseen = length * math.sqrt(alpha * math.log(k * length))
+
+    def add(self, arm: int, key: int, reward: float) -> None:
+        self.est.add(arm, key, reward)
+
+    def indices(self, t: int) -> np.ndarray:
+        """(k, 2 cap + 1) indices after t rounds; column cap (key 0) is 0."""
+        n = self.est.n
+        mean = self.est.total / np.maximum(n, 1)
+        bonus = np.sqrt(self.alpha * math.log(max(t, 1)) / np.maximum(n, 1))
+        idx = np.where(n > 0, mean + bonus, self.unseen)
+        idx[:, self.cap] = 0.0
+        return idx
+
+
+def make_oracle(oracle: str, view: str, k: int, length: int):
+    """None for the exact oracle, else the authors' LP rounding (`block_lp.BlockLP`)."""
+    if oracle not in ORACLES:
+        raise ValueError(f"oracle {oracle!r} is not one of {list(ORACLES)}")
+    if oracle == "exact":
+        return None
+    if view != "delay":
+        raise ValueError("oracle='lp' works on delay states only (a delay-only instance); "
+                         "use oracle='exact'")
+    from tacsuite.agents.lsd.block_lp import BlockLP
+
+    return BlockLP(k, length)
+
+
+def repeat_values(idx: np.ndarray, blocks: Blocks) -> np.ndarray:
+    """(k, L): the index of a repeat at in-block delay tau (column tau; column 0 unused)."""
+    tau = np.minimum(np.arange(blocks.length), blocks.cap)
+    out = idx[:, blocks.cap + tau].copy()
+    out[:, 0] = 0.0
+    return out
