@@ -583,7 +583,9 @@ class World:
                      for o in self.objects}
             self._write_state(state, 0)
             self._ckpt.append((state, {k: v.copy() for k, v in self._pose_now.items()}))
-        self._t, self._j = 0, 0
+            self._t = 0
+        # Without gradients the two state slots alternate: the state stays where it is.
+        self._j = 0
         for b in self._tracks():
             b.pose_track.set_key(0, self._pose_now[b.name])
 

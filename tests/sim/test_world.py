@@ -267,3 +267,18 @@ def test_float32_forces_and_gradients():
     for comp, fd in fd_pose:
         a32 = g32["actions"]["ball"][2, 0, comp]
         assert np.isfinite(a32) and a32 == pytest.approx(fd, rel=1e-2, abs=1e-6 * abs(fd) + 1e-12)
+
+
+
+def test_rollover_without_gradients_keeps_the_state_with_odd_substeps():
+    # Without gradients the two state slots alternate; an odd number of substeps leaves
+    # the state in slot 1 at the end of a control step, which the next step must start
+    # from: the same trajectory as the gradient world's linear slots.
+    acts = press_slide_actions(T)
+    out = []
+    for requires_grad in (False, True):
+        w, gel, _, pair = press_world(substeps=5, requires_grad=requires_grad, segment=2)
+        w.rollout(acts)
+        out.append((gel.positions(), np.array(pair.history)))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-9, atol=1e-12)
