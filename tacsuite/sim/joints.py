@@ -106,7 +106,7 @@ class Hinge:
         self.la, self.ua, self.ra, self.lb, self.ub, self.rb = (V() for _ in range(6))
         for flds, body in (((self.la, self.ua, self.ra), self.a),
                            ((self.lb, self.ub, self.rb), self.b)):
-            for fld, arr in zip(flds, self._local(body)):
+            for fld, arr in zip(flds, self._local(body), strict=True):
                 fld.from_numpy(arr.astype(world.npf))
         lever = np.linalg.norm(self.la.to_numpy().astype(np.float64), axis=1).max()
         m_eff = 1.0 / (1.0 / self.a.effective_mass(lever) + (
@@ -133,7 +133,7 @@ class Hinge:
         return min(min(damped_stable_dt(float(k / m), float(c / m)),
                        damped_stable_dt(float(kr / i), float(cr / i)))
                    for k, c, kr, cr, m, i in zip(v["k"], v["c"], v["kr"], v["cr"],
-                                                  self.m_eff, self.i_eff))
+                                                  self.m_eff, self.i_eff, strict=True))
 
     # ----- world protocol ------------------------------------------------------------------
     def state_fields(self) -> dict:

@@ -228,7 +228,7 @@ class RigidBody(Body):
                 c += load.c_total
         m = self.effective_mass(self.shape.radius)
         return min(damped_stable_dt(float(kb / mb), float(cb / mb))
-                   for kb, cb, mb in zip(k, c, m))
+                   for kb, cb, mb in zip(k, c, m, strict=True))
 
     # ----- phases -----------------------------------------------------------------------------
     @ti.kernel
