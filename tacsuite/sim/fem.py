@@ -12,6 +12,7 @@ the largest frequency of the lumped-mass mesh is at most the largest element fre
 so dt_crit = 2/omega_max computed per element (exact for the linearised system).
 """
 
+import math
 
 import numpy as np
 
@@ -47,14 +48,8 @@ def node_areas(points: np.ndarray, tris: np.ndarray, n_nodes: int) -> np.ndarray
     return out
 
 
-def critical_timestep(mesh: TetMesh, E: float, nu: float, density: float,
-                      node_stiffness: np.ndarray | None = None, beta: float = 0.0) -> float:
-    """Largest stable explicit substep (s) of the linearised lumped-mass system.
-
-    node_stiffness: extra diagonal spring per node (N/m), e.g. contact penalties.
-    beta: stiffness-proportional Rayleigh damping, which lowers the bound to
-    dt = (2/omega)(sqrt(1 + xi^2) - xi), xi = beta*omega/2.
-    """
+def element_omega2(mesh: TetMesh, E: float, nu: float, density: float) -> float:
+    """Largest squared angular frequency (rad^2/s^2) over the lumped-mass elements."""
     mu, lam = material.lame(E, nu)
     V0, _, g = shape_gradients(mesh.points, mesh.tets)
     # Element stiffness K[a i, b j] = V (lam g_ai g_bj + mu g_aj g_bi + mu d_ij g_a.g_b).
@@ -63,15 +58,43 @@ def critical_timestep(mesh: TetMesh, E: float, nu: float, density: float,
          + mu * np.einsum("eab,ij->eaibj", gg, np.eye(3))) * V0[:, None, None, None, None]
     K = K.reshape(len(V0), 12, 12)
     m = density * V0 / 4.0
-    w2 = np.linalg.eigvalsh(K / m[:, None, None])[:, -1].max()
+    return float(np.linalg.eigvalsh(K / m[:, None, None])[:, -1].max())
+
+
+def damped_stable_dt(w2: float, gamma: float) -> float:
+    """Stability limit of symplectic Euler with explicit damping, x'' + gamma x' + w2 x = 0.
+
+    The update (v' = v - dt (gamma v + w2 x), x' = x + dt v') is stable iff
+    dt^2 w2 + 2 dt gamma < 4, i.e. dt < (2/w)(sqrt(1 + xi^2) - xi), xi = gamma/(2w).
+    """
+    if not w2 > 0:
+        return math.inf if gamma <= 0 else 2.0 / gamma
+    w = math.sqrt(w2)
+    xi = gamma / (2.0 * w)
+    return 2.0 / w * (math.sqrt(1.0 + xi * xi) - xi)
+
+
+def critical_timestep(mesh: TetMesh, E: float, nu: float, density: float,
+                      node_stiffness: np.ndarray | None = None, beta: float = 0.0,
+                      alpha: float = 0.0, node_damping: np.ndarray | None = None) -> float:
+    """Largest stable explicit substep (s) of the linearised lumped-mass system.
+
+    node_stiffness, node_damping: extra diagonal spring (N/m) and dashpot (N s/m) per node,
+    e.g. contact penalties and contact damping. beta: stiffness-proportional damping
+    (its rate on the stiffest mode is beta w^2); alpha: mass-proportional damping (1/s).
+    """
+    w2 = element_omega2(mesh, E, nu, density)
+    nodal_m = np.zeros(mesh.n_nodes)
+    V0 = shape_gradients(mesh.points, mesh.tets)[0]
+    for k in range(4):
+        np.add.at(nodal_m, mesh.tets[:, k], density * V0 / 4.0)
+    nodal_m = np.maximum(nodal_m, 1e-300)
     if node_stiffness is not None:
-        nodal_m = np.zeros(mesh.n_nodes)
-        for k in range(4):
-            np.add.at(nodal_m, mesh.tets[:, k], m)
-        w2 += float(np.max(node_stiffness / np.maximum(nodal_m, 1e-300)))
-    w = np.sqrt(w2)
-    xi = beta * w / 2.0
-    return float(2.0 / w * (np.sqrt(1.0 + xi * xi) - xi))
+        w2 += float(np.max(node_stiffness / nodal_m))
+    gamma = alpha + beta * w2
+    if node_damping is not None:
+        gamma += float(np.max(node_damping / nodal_m))
+    return damped_stable_dt(w2, gamma)
 
 
 @ti.data_oriented
@@ -130,21 +153,44 @@ class GelGeometry:
         self.carea.from_numpy(ca.astype(self.npf))
         self.h_min = float(np.min(3 * V0 / _max_face_area(mesh.points, mesh.tets)))
 
+    # ----- element physics (the one copy both solvers use) ------------------------------
+    @ti.func
+    def tet_F(self, e, x0, x1, x2, x3):
+        """Deformation gradient of tet e with nodes at x0..x3."""
+        return ti.Matrix.cols([x1 - x0, x2 - x0, x3 - x0]) @ self.Bm[e]
+
+    @ti.func
+    def tet_forces(self, e, P):
+        """Nodal forces -V0 P grad N_a of tet e: columns for nodes 1..3 (node 0: -their sum)."""
+        return -self.V0[e] * P @ self.Bm[e].transpose()
+
+    @ti.func
+    def tet_force_differential(self, e, F, d0, d1, d2, d3, mu, lam):
+        """Nodal force increments (as in tet_forces) for node displacements d0..d3: -K d."""
+        dF = ti.Matrix.cols([d1 - d0, d2 - d0, d3 - d0]) @ self.Bm[e]
+        return self.tet_forces(e, material.snh_stress_differential(F, dF, mu, lam))
+
+    @ti.func
+    def tet_energy(self, e, F, mu, lam):
+        return self.V0[e] * material.snh_energy(F, mu, lam)
+
     # ----- elastic kernels on a position field `x` of shape (n,) ------------------------
     @ti.func
     def deformation_gradient(self, x: ti.template(), e):
         t = self.tets[e]
-        Ds = ti.Matrix.cols([x[t[1]] - x[t[0]], x[t[2]] - x[t[0]], x[t[3]] - x[t[0]]])
-        return Ds @ self.Bm[e]
+        return self.tet_F(e, x[t[0]], x[t[1]], x[t[2]], x[t[3]])
+
+    @ti.func
+    def scatter_H(self, out: ti.template(), e, H):
+        t = self.tets[e]
+        for k in ti.static(range(3)):
+            out[t[k + 1]] += H[:, k]
+        out[t[0]] -= H[:, 0] + H[:, 1] + H[:, 2]
 
     @ti.func
     def scatter(self, out: ti.template(), e, P):
         """Add the nodal forces -V0 P grad N_a of tet e into out."""
-        t = self.tets[e]
-        H = -self.V0[e] * P @ self.Bm[e].transpose()
-        for k in ti.static(range(3)):
-            out[t[k + 1]] += H[:, k]
-        out[t[0]] -= H[:, 0] + H[:, 1] + H[:, 2]
+        self.scatter_H(out, e, self.tet_forces(e, P))
 
     @ti.kernel
     def internal_force(self, x: ti.template(), out: ti.template(), mu: ti.template(),
@@ -161,9 +207,9 @@ class GelGeometry:
         for e in range(self.m):
             F = self.deformation_gradient(x, e)
             t = self.tets[e]
-            dDs = ti.Matrix.cols([p[t[1]] - p[t[0]], p[t[2]] - p[t[0]], p[t[3]] - p[t[0]]])
-            dP = material.snh_stress_differential(F, dDs @ self.Bm[e], mu[None], lam[None])
-            self.scatter(out, e, -dP)
+            H = self.tet_force_differential(e, F, p[t[0]], p[t[1]], p[t[2]], p[t[3]],
+                                            mu[None], lam[None])
+            self.scatter_H(out, e, -H)
 
     @ti.kernel
     def stiffness_diagonal(self, x: ti.template(), out: ti.template(), mu: ti.template(),
@@ -198,7 +244,7 @@ class GelGeometry:
         total = ti.cast(0.0, ti.f64)
         for e in range(self.m):
             F = self.deformation_gradient(x, e)
-            total += ti.cast(self.V0[e] * material.snh_energy(F, mu[None], lam[None]), ti.f64)
+            total += ti.cast(self.tet_energy(e, F, mu[None], lam[None]), ti.f64)
         return total
 
 
