@@ -56,8 +56,8 @@ def uv_sphere(radius, n_lat, n_lon):
 class AllPairsContact:
     """Reference contact: every gel surface node against every indenter triangle."""
 
-    def __init__(self, gel, verts, tris):
-        self.gel = gel
+    def __init__(self, gel, ball, pair, verts, tris):
+        self.gel, self.ball, self.pair = gel, ball, pair
         f = gel.dtype
         self.nt = len(tris)
         self.tri = ti.Vector.field(3, f, shape=(self.nt, 3))
@@ -97,10 +97,10 @@ class AllPairsContact:
     @ti.kernel
     def contact_forces(self, t: ti.i32, g: ti.i32):
         gel = self.gel
-        for k in range(gel.k):
-            i = gel.cidx[k]
-            c0 = gel.indenter.pos[g]
-            p = gel.x[t, i] - c0
+        for k in range(gel.n_points):
+            i = gel.geo.cidx[k]
+            c0 = self.ball.pose_track.p[0, g]
+            p = gel.x[0, t, i] - c0
             best = 1e30
             bq = p
             bn = p
@@ -115,9 +115,9 @@ class AllPairsContact:
             if (p - bq).dot(bn) < 0:
                 phi = -phi
             if phi < 0:
-                fn = -gel.p_kn[None] * gel.carea[k] * phi * bn
-                gel.f[t, i] += fn
-                gel.ind_force[g] += -fn
+                fn = -self.pair.p_kn[0] * gel.geo.carea[k] * phi * bn
+                gel.f[0, t, i] += fn
+                self.pair.force_acc[0, t] += -fn
 
 
 def timed(fn, reps):
@@ -149,47 +149,56 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def explicit_figures(cells, steps, quick):
-    from tacsuite.sim.explicit import ExplicitGel
+def pad_world(cells, requires_grad, substeps, segment=1, dtype=None):
+    """A 20 mm x 20 mm x 4 mm pad under a 6 mm sphere, in a one-environment world."""
+    from tacsuite.sim.contact_pair import ContactPair
+    from tacsuite.sim.fem_body import FEMBody
     from tacsuite.sim.indenters import Sphere
-    H = 0.004
-    mesh = structured_box((0.02, 0.02, H), cells)
-    ind = Sphere(6e-3, n_poses=steps + 1, dtype=ti.f32)
-    poses = np.zeros((steps + 1, 3))
-    poses[:, 2] = H + 6e-3 - 0.3e-3
-    ind.set_poses(poses)
-    E = 1e5
+    from tacsuite.sim.kinematic import KinematicRigid
+    from tacsuite.sim.world import World
+    H, E = 0.004, 1e5
     h = 0.02 / cells[0]
-    gel = ExplicitGel(mesh, E, 0.3, 1000.0, dt=1e-7, indenter=ind, horizon=steps,
-                      segment=steps, alpha=100.0, kn=100 * E / h, kt=100 * E / h, mu=0.5,
-                      requires_grad=True)
-    gel.set_params(dt=0.9 * gel.dt_critical)
-    gel.reset()
-    gel._clear_forces()
+    mesh = structured_box((0.02, 0.02, H), cells)
+    w = World(batch=1, dt=1e-8, substeps=substeps, dtype=dtype or ti.f32,
+              requires_grad=requires_grad, segment=segment)
+    gel = w.add(FEMBody("gel", mesh, E=E, nu=0.3, density=1000.0, alpha=100.0))
+    ball = w.add(KinematicRigid("ball", Sphere(6e-3, dtype=w.dtype),
+                                pose=(0, 0, H + 6e-3 - 0.3e-3, 0, 0, 0)))
+    pair = w.add_pair(ContactPair(gel, ball, kn=100 * E / h, kt=100 * E / h, mu=0.5))
+    w.reset()
+    w.set_dt(w.dt_limit)
+    return w, gel, ball, pair, mesh
+
+
+def explicit_figures(cells, steps, quick):
+    w, gel, ball, pair, mesh = pad_world(cells, True, 10)
+    w.step()
 
     def ours():
         for t in range(10):
-            gel.elastic_forces(t)
-            gel.contact_forces(t, t)
-            gel.integrate(t, t)
+            gel.internal(t, t + 1, t)
+            pair.apply(t, t + 1, t)
+            gel.integrate(t, t + 1, t)
 
     verts, tris = uv_sphere(6e-3, 26, 30)          # 1,500 triangles
-    ref = AllPairsContact(gel, verts, tris)
+    ref = AllPairsContact(gel, ball, pair, verts, tris)
 
     def reference():
         for t in range(10):
-            gel.elastic_forces(t)
+            gel.internal(t, t + 1, t)
             ref.contact_forces(t, t)
-            gel.integrate(t, t)
+            gel.integrate(t, t + 1, t)
 
     reps = 3 if quick else 10
     t_ours = timed(ours, reps) / 10
     t_ref = timed(reference, max(1, reps // 3)) / 10
-    t_el = timed(lambda: [gel.elastic_forces(t) for t in range(10)], reps) / 10
+    t_el = timed(lambda: [gel.internal(t, t + 1, t) for t in range(10)], reps) / 10
 
     def backward():
         for t in reversed(range(10)):
-            gel.reverse_substep(t, t)
+            gel.integrate_grad(t, t + 1, t)
+            pair.apply_grad(t, t + 1, t)
+            gel.internal_grad(t, t + 1, t)
 
     t_back = timed(backward, reps) / 10
     # Bytes a substep must move (float32): per tet the element data (tets 16, Bm 36, V0 4),
@@ -226,40 +235,36 @@ def press_figures(quick):
 
 
 def memory_figures(cells, horizon, segment):
-    from tacsuite.sim.explicit import ExplicitGel
-    from tacsuite.sim.indenters import Sphere
-    H = 0.004
-    mesh = structured_box((0.02, 0.02, H), cells)
+    """A differentiable rollout of `horizon` substeps (control steps of 10 substeps)."""
     before = rss_mb()
-    ind = Sphere(6e-3, n_poses=horizon + 1, dtype=ti.f32, needs_grad=True)
-    poses = np.zeros((horizon + 1, 3))
-    poses[:, 2] = H + 6e-3 - 0.2e-3 * np.linspace(0, 1, horizon + 1)
-    ind.set_poses(poses)
-    E, h = 1e5, 0.02 / cells[0]
-    gel = ExplicitGel(mesh, E, 0.3, 1000.0, dt=1e-7, indenter=ind, horizon=horizon,
-                      segment=segment, alpha=100.0, kn=100 * E / h, requires_grad=True)
-    gel.set_params(dt=0.9 * gel.dt_critical)
-    gel.reset()
+    k = 10
+    w, gel, ball, pair, mesh = pad_world(cells, True, k, segment=max(segment // k, 1))
+    steps = horizon // k
+    H = 0.004
+    z = H + 6e-3 - 0.2e-3 * np.linspace(0, 1, steps + 1)[1:]
     t0 = time.perf_counter()
-    out = gel.rollout()
+    w.reset()
+    for i in range(steps):
+        w.step({"ball": (0, 0, z[i], 0, 0, 0)})
     t_fwd = time.perf_counter() - t0
-    seed = np.tile([0.0, 0.0, 1.0], (horizon, 1))
+    seeds = {i + 1: {f"{pair.name}.force": np.array([[0.0, 0.0, 1.0]])} for i in range(steps)}
     t0 = time.perf_counter()
-    gel.backward(dforce=seed)
+    w.backward(seeds)
     t_bwd_first = time.perf_counter() - t0       # includes compiling the reverse kernels
     t0 = time.perf_counter()
-    gel.backward(dforce=seed)
+    w.backward(seeds)
     t_bwd = time.perf_counter() - t0
     after = rss_mb()
-    per_slot = gel.n * 3 * 4 * 3 * 2 + gel.k * (3 * 4 * 2 + 4)   # x, v, f (+grads), anchors
-    field_mb = ((segment + 1) * per_slot + gel.n_seg * (gel.n * 24 + gel.k * 16)) / 2**20
+    P = pair.P
+    per_slot = gel.n * 3 * 4 * 3 * 2 + P * (3 * 4 * 2 + 4 * 2)   # x, v, f (+grads), anchors
+    field_mb = w.n_slots * per_slot / 2**20
     full_mb = (horizon + 1) * per_slot / 2**20
-    return {"rollout_substeps": horizon, "segment": segment,
+    return {"rollout_substeps": steps * k, "segment": w.segment * k,
             "rollout_forward_s": t_fwd, "rollout_backward_s": t_bwd,
             "rollout_backward_first_s": t_bwd_first,
             "state_fields_MB": field_mb, "without_checkpointing_MB": full_mb,
             "peak_rss_growth_MB": after - before, "peak_rss_MB": after,
-            "final_force_z": float(out["indenter_force"][-1, 2])}
+            "final_force_z": float(pair.history[-1][0, 2])}
 
 
 def main():

@@ -205,7 +205,7 @@ class PoseTrack:
 
     def __init__(self, world):
         B, f, rg = world.batch, world.dtype, world.requires_grad
-        self.B, self.k = B, world.substeps
+        self.B, self.k, self.dtype = B, world.substeps, f
         self.key = ti.Vector.field(6, f, shape=(B, world.segment + 1), needs_grad=rg)
         self.p = ti.Vector.field(3, f, shape=(B, world.n_pose_slots), needs_grad=rg)
         self.R = ti.Matrix.field(3, 3, f, shape=(B, world.n_pose_slots), needs_grad=rg)
@@ -225,7 +225,7 @@ class PoseTrack:
         """Pose slots j*k + s, s = s0..k (s0 = 1 except at a segment start: each slot is
         written by exactly one launch, so the reverse pass counts it once)."""
         for b, s in ti.ndrange(self.B, (s0, self.k + 1)):
-            w = s / self.k
+            w = ti.cast(s, self.dtype) / ti.cast(self.k, self.dtype)
             q = (1.0 - w) * self.key[b, j] + w * self.key[b, j + 1]
             g = j * self.k + s
             self.p[b, g] = ti.Vector([q[0], q[1], q[2]])
