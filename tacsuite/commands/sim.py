@@ -135,6 +135,14 @@ def press_main(argv: list[str], prog: str) -> int:
     return 0 if np.isfinite(out["force"]) else 1
 
 
+def _run_main(argv: list[str], prog: str) -> int:
+    # `sim run SCENE`: scene files, implemented in tacsuite.commands.sim_run.
+    from tacsuite.commands.sim_run import main as run_main
+
+    return run_main(argv, prog)
+
+
 def main(argv: list[str], prog: str) -> int:
-    return dispatch({"press": (press_main, "Quasi-static press with force and gradients.")},
+    return dispatch({"press": (press_main, "Quasi-static press with force and gradients."),
+                     "run": (_run_main, "Run a scene file and record states.npz.")},
                     argv, prog, "Differentiable gel simulator experiments.")

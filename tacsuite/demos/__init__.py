@@ -9,4 +9,5 @@ PARTS: dict[str, str] = {
     "robust": "tacsuite.demos.robust",
     "sim_press": "tacsuite.demos.sim_press",
     "stitching": "tacsuite.demos.stitching",
+    "world_grasp": "tacsuite.demos.world_grasp",
 }
