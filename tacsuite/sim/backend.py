@@ -69,5 +69,17 @@ def import_taichi():
     return ti
 
 
+def shutdown() -> None:
+    """Release the Taichi runtime and every field in it; the next `ensure_init()` starts a
+    fresh one. Objects built before are unusable afterwards. Long-lived processes that
+    build many worlds (a test session, a sweep worker) call this between independent
+    jobs: Taichi 1.7 on the CPU can crash once many field trees have been allocated and
+    read back in one runtime."""
+    with _lock:
+        if "arch" in _state:
+            import_taichi().reset()
+            _state.clear()
+
+
 def is_initialized() -> bool:
     return "arch" in _state
