@@ -47,9 +47,9 @@ def main(argv=None) -> int:
     data_s = time.perf_counter() - tick  # rewriting the real one could race other readers
     shutil.rmtree(datasets.dataset_path("tacsuite/bench/scratch-v0"))
 
-    ref = rcsl.train(rcsl.Config(**common, out=str(out / "rcsl"),
+    ref = rcsl.train(rcsl.Config(**common, out=str(out / "rcsl"), overwrite=True,
                                  **(dict(hidden=(128, 128), epochs=15) if args.quick else {})))
-    res = mbrcsl.train(mbrcsl.Config(**common, out=str(out / "mbrcsl"),
+    res = mbrcsl.train(mbrcsl.Config(**common, out=str(out / "mbrcsl"), overwrite=True,
                                       **(SMALL if args.quick else {})))
     stages = {"dataset": data_s, **res["stage_seconds"]}
     total = data_s + res["seconds"]

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from tacsuite.agents import bc, dt_lite, iql, mbrcsl, pbc, rcsl  # noqa: E402
 from tacsuite.common import atomic, plots, stats  # noqa: E402
+from tacsuite.common.progress import progress  # noqa: E402
 from tacsuite.theory import bellman_completeness  # noqa: E402
 
 METHODS = {"bc": bc, "pbc": pbc, "rcsl": rcsl, "dt_lite": dt_lite, "iql": iql,
@@ -60,19 +61,22 @@ def main(argv=None) -> int:
     out = Path(args.out)
     t0 = time.perf_counter()
     runs: dict[str, list[dict]] = {}
+    bar = progress(total=len(methods) * seeds, desc="reproduce_mbrcsl", unit="run")
     for m in methods:
         module = METHODS[m]
         for seed in range(seeds):
             cfg = module.Config(env=args.env, dataset=args.dataset, seed=seed,
                                 eval_episodes=args.eval_episodes,
-                                out=str(out / "runs" / f"{m}_s{seed}"),
+                                out=str(out / "runs" / f"{m}_s{seed}"), overwrite=True,
                                 **(QUICK[m] if args.quick else {}),
                                 **({"behavior_temperature": args.behavior_temperature,
                                     "margin": args.margin} if m == "mbrcsl" else {}))
             r = module.train(cfg)
+            bar.update(1)
             runs.setdefault(m, []).append(r)
-            print(f"{m:8s} seed {seed}: return {r['eval_return']:6.2f}  success "
-                  f"{r['success_rate']:.2f}  ({r['seconds']:.1f}s)", flush=True)
+            bar.write(f"{m:8s} seed {seed}: return {r['eval_return']:6.2f}  success "
+                      f"{r['success_rate']:.2f}  ({r['seconds']:.1f}s)")
+    bar.close()
     dataset_max = runs[methods[0]][0]["dataset_max_return"]
     table = {}
     for m, rs in runs.items():

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from tacsuite.common.cliargs import dispatch
+from tacsuite.common.validate import MissingExtra
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("tacsuite.commands.envs", "List every registered environment id with a summary."),
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(table, argv, "tacsuite",
                         "tacsuite: differentiable tactile simulation, Gymnasium environments, "
                         "agents and exact oracles for contact-rich, theory-grounded RL.")
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except (ValueError, FileNotFoundError, KeyError, MissingExtra) as exc:
         if os.environ.get("TACSUITE_DEBUG"):
             raise
         print(f"tacsuite: error: {exc}", file=sys.stderr)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
-import torch
 
 from tacsuite.agents.common.mlp import Standardizer, fit, mlp, tensor
-from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, start
+from tacsuite.agents.common.offline import (
+    MLP_ACTOR,
+    OfflineConfig,
+    env_kwargs,
+    mlp_actor_from_saved,
+    open_run,
+    resumed_agent,
+    save_mlp_actor,
+    start,
+)
 from tacsuite.agents.common.trajectories import (
     episode_returns,
     evaluate,
@@ -17,13 +26,13 @@ from tacsuite.agents.common.trajectories import (
     summarize,
     top_fraction,
 )
-from tacsuite.common.runs import RunDir
+from tacsuite.common.validate import Interval
 
 
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/bc"
-    """Run folder (config.json, metrics.jsonl, result.json)."""
+    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     fraction: float = 1.0
     """Share of episodes (best returns first) to clone: 1.0 = BC, 0.1 = %BC."""
     epochs: int = 30
@@ -35,29 +44,31 @@ class Config(OfflineConfig):
     batch: int = 256
     """Minibatch size."""
 
+    LIMITS: ClassVar[dict[str, Interval]] = {
+        **OfflineConfig.LIMITS, "fraction": Interval(0.0, 1.0, lo_open=True)}
+
 
 def train(config: Config) -> dict:
     t0 = time.perf_counter()
-    rng, episodes = start(config)
-    run = RunDir(config.out, config)
-    kept = top_fraction(episodes, config.fraction)
-    flat = flatten(kept)
-    scale = Standardizer(flat["observations"])
-    x, y = scale(tensor(flat["observations"])), tensor(flat["actions"])
-    net = mlp(x.shape[1], y.shape[1], config.hidden)
-    loss = fit(net.parameters(), lambda i: ((net(x[i]) - y[i]) ** 2).mean(), len(x),
-               config.epochs, config.batch, config.lr, rng)
-    for epoch, value in enumerate(loss):
-        run.log(epoch=epoch, loss=value)
-
-    @torch.no_grad()
-    def actor(obs, collected, t):
-        return net(scale(tensor(obs))).numpy()
-
-    ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                  env_kwargs(config))
-    result = summarize(config.env, ev, time.perf_counter() - t0, {"train_loss": loss},
-                       episodes_cloned=len(kept),
-                       dataset_max_return=float(np.max(episode_returns(episodes))))
-    run.write_result(result)
+    with open_run(config) as run:
+        rng, episodes = start(config)
+        kept = top_fraction(episodes, config.fraction)
+        prior = resumed_agent(run, (MLP_ACTOR,))
+        if prior is None:
+            flat = flatten(kept)
+            scale = Standardizer(flat["observations"])
+            x, y = scale(tensor(flat["observations"])), tensor(flat["actions"])
+            net = mlp(x.shape[1], y.shape[1], config.hidden)
+            loss = fit(net.parameters(), lambda i: ((net(x[i]) - y[i]) ** 2).mean(), len(x),
+                       config.epochs, config.batch, config.lr, rng, desc="bc")
+            for epoch, value in enumerate(loss):
+                run.log(epoch=epoch, loss=value)
+            prior = save_mlp_actor(run, "bc", net, scale, config.hidden, {"train_loss": loss})
+        actor, _, _ = mlp_actor_from_saved(*prior)
+        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                      env_kwargs(config))
+        result = summarize(config.env, ev, time.perf_counter() - t0, prior[0]["curves"],
+                           episodes_cloned=len(kept),
+                           dataset_max_return=float(np.max(episode_returns(episodes))))
+        run.write_result(result)
     return result

@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from tacsuite.agents.common import saved
 from tacsuite.agents.common.mlp import Standardizer, fit, tensor
-from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, start
+from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, open_run, resumed_agent, start
 from tacsuite.agents.common.trajectories import episode_returns, evaluate, returns_to_go, summarize
 from tacsuite.agents.rcsl import conditioning_target
-from tacsuite.common.runs import RunDir
+from tacsuite.common.validate import AT_LEAST_ONE, Interval
+
+DT_KIND = "dt-lite"
 
 
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/dt_lite"
-    """Run folder (config.json, metrics.jsonl, result.json)."""
+    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     context: int = 10
     """Context length K in timesteps (3K tokens)."""
     embed: int = 64
@@ -42,6 +46,10 @@ class Config(OfflineConfig):
     """AdamW learning rate."""
     target: str = "max"
     """Conditioning return: 'max' of the dataset returns or 'pNN' percentile."""
+
+    LIMITS: ClassVar[dict[str, Interval]] = {
+        **OfflineConfig.LIMITS, **{k: AT_LEAST_ONE for k in ("context", "embed", "layers",
+                                                            "heads")}}
 
 
 class TinyDT(nn.Module):
@@ -89,8 +97,28 @@ def windows(episodes: list[dict], k: int) -> dict[str, np.ndarray]:
 
 def train(config: Config) -> dict:
     t0 = time.perf_counter()
-    rng, episodes = start(config)
-    run = RunDir(config.out, config)
+    conditioning_target(np.zeros(1), config.target)  # a bad --target fails before any work
+    if config.embed % config.heads:
+        raise ValueError(f"--embed ({config.embed}) must be a multiple of --heads "
+                         f"({config.heads})")
+    with open_run(config) as run:
+        rng, episodes = start(config)
+        returns = episode_returns(episodes)
+        prior = resumed_agent(run, (DT_KIND,))
+        if prior is None:
+            prior = _fit(config, run, rng, episodes)
+        actor = actor_from_saved(*prior)
+        meta = prior[0]
+        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                      env_kwargs(config))
+        result = summarize(config.env, ev, time.perf_counter() - t0, meta["curves"],
+                           target_return=meta["target"], dataset_max_return=float(returns.max()))
+        run.write_result(result)
+    return result
+
+
+def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
+         ) -> tuple[dict, dict]:
     horizon = max(len(e["rewards"]) for e in episodes)
     if config.context < 1 or config.context > horizon:
         raise ValueError(f"context must be in [1, {horizon}], got {config.context}")
@@ -103,10 +131,31 @@ def train(config: Config) -> dict:
     model = TinyDT(obs.shape[-1], act.shape[-1], horizon, config)
     loss = fit(model.parameters(),
                lambda i: ((model(rtg[i], obs[i], act[i], ts[i]) - act[i]) ** 2).mean(),
-               len(obs), config.epochs, config.batch, config.lr, rng, weight_decay=1e-4)
+               len(obs), config.epochs, config.batch, config.lr, rng, weight_decay=1e-4,
+               desc="dt-lite")
     for epoch, value in enumerate(loss):
         run.log(epoch=epoch, loss=value)
-    target = conditioning_target(returns, config.target)
+    meta = {"algo": "dt-lite", "obs_dim": int(obs.shape[-1]), "act_dim": int(act.shape[-1]),
+            "horizon": horizon, "context": config.context, "embed": config.embed,
+            "layers": config.layers, "heads": config.heads, "rtg_scale": rtg_scale,
+            "target": conditioning_target(returns, config.target),
+            "curves": {"train_loss": loss}}
+    arrays = saved.module_arrays("model", model)
+    arrays.update({"obs_scale.mean": obs_scale.mean.numpy(),
+                   "obs_scale.std": obs_scale.std.numpy()})
+    saved.save_agent(run.path, DT_KIND, meta, arrays)
+    return meta, arrays
+
+
+def actor_from_saved(meta: dict, arrays: dict):
+    """The evaluation actor of a saved DT-lite (keeps its K-step context per episode)."""
+    cfg = Config(context=int(meta["context"]), embed=int(meta["embed"]),
+                 layers=int(meta["layers"]), heads=int(meta["heads"]))
+    model = TinyDT(int(meta["obs_dim"]), int(meta["act_dim"]), int(meta["horizon"]), cfg)
+    saved.load_module("model", model, arrays)
+    obs_scale = Standardizer.from_arrays(arrays["obs_scale.mean"], arrays["obs_scale.std"])
+    target, rtg_scale = float(meta["target"]), float(meta["rtg_scale"])
+    act_dim = int(meta["act_dim"])
     history: dict[str, list] = {}
 
     @torch.no_grad()
@@ -115,17 +164,12 @@ def train(config: Config) -> dict:
             history.update(rtg=[], obs=[], act=[])
         history["rtg"].append((target - collected)[:, None] / rtg_scale)
         history["obs"].append(o)
-        history["act"].append(np.zeros((len(o), act.shape[-1])))
-        k = min(config.context, len(history["obs"]))
+        history["act"].append(np.zeros((len(o), act_dim)))
+        k = min(cfg.context, len(history["obs"]))
         g, s, a = (tensor(np.stack(history[key][-k:], 1)) for key in ("rtg", "obs", "act"))
         times = torch.arange(t - k + 1, t + 1).expand(len(o), k)
         out = model(g, obs_scale(s), a, times)[:, -1].numpy()
         history["act"][-1] = out
         return out
 
-    ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                  env_kwargs(config))
-    result = summarize(config.env, ev, time.perf_counter() - t0, {"train_loss": loss},
-                       target_return=target, dataset_max_return=float(returns.max()))
-    run.write_result(result)
-    return result
+    return actor

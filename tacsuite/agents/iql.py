@@ -10,21 +10,32 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 
 from tacsuite.agents.common.mlp import Standardizer, mlp, tensor
-from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, start
+from tacsuite.agents.common.offline import (
+    MLP_ACTOR,
+    OfflineConfig,
+    env_kwargs,
+    mlp_actor_from_saved,
+    open_run,
+    resumed_agent,
+    save_mlp_actor,
+    start,
+)
 from tacsuite.agents.common.trajectories import episode_returns, evaluate, summarize
-from tacsuite.common.runs import RunDir
+from tacsuite.common.progress import progress
+from tacsuite.common.validate import AT_LEAST_ONE, NON_NEGATIVE, OPEN_UNIT, UNIT, Interval
 from tacsuite.envs.datasets import to_d4rl
 
 
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/iql"
-    """Run folder (config.json, metrics.jsonl, result.json)."""
+    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     steps: int = 5_000
     """Gradient steps."""
     batch: int = 256
@@ -44,11 +55,30 @@ class Config(OfflineConfig):
     log_every: int = 500
     """Steps between metric lines."""
 
+    LIMITS: ClassVar[dict[str, Interval]] = {
+        **OfflineConfig.LIMITS, "steps": AT_LEAST_ONE, "log_every": AT_LEAST_ONE,
+        "gamma": UNIT, "expectile": OPEN_UNIT, "beta": NON_NEGATIVE,
+        "tau": Interval(0.0, 1.0, lo_open=True)}
+
 
 def train(config: Config) -> dict:
     t0 = time.perf_counter()
-    rng, episodes = start(config)
-    run = RunDir(config.out, config)
+    with open_run(config) as run:
+        rng, episodes = start(config)
+        prior = resumed_agent(run, (MLP_ACTOR,))
+        if prior is None:
+            prior = _fit(config, run, rng, episodes)
+        actor, _, _ = mlp_actor_from_saved(*prior)
+        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                      env_kwargs(config))
+        result = summarize(config.env, ev, time.perf_counter() - t0, prior[0]["curves"],
+                           dataset_max_return=float(episode_returns(episodes).max()))
+        run.write_result(result)
+    return result
+
+
+def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
+         ) -> tuple[dict, dict]:
     d = to_d4rl(episodes)
     scale = Standardizer(d["observations"])
     s, s2 = scale(tensor(d["observations"])), scale(tensor(d["next_observations"]))
@@ -63,7 +93,8 @@ def train(config: Config) -> dict:
     opt_pi = torch.optim.Adam(pi.parameters(), lr=config.lr)
     curves: dict[str, list[float]] = {"q_loss": [], "v_loss": [], "pi_loss": []}
     acc = np.zeros(3)
-    for step in range(1, config.steps + 1):
+    for step in progress(range(1, config.steps + 1), total=config.steps, desc="iql",
+                         unit="step"):
         i = torch.as_tensor(rng.integers(0, len(s), config.batch))
         sa = torch.cat([s[i], a[i]], 1)
         with torch.no_grad():
@@ -99,13 +130,4 @@ def train(config: Config) -> dict:
                     pi_loss=curves["pi_loss"][-1])
             acc[:] = 0
 
-    @torch.no_grad()
-    def actor(obs, collected, t):
-        return pi(scale(tensor(obs))).numpy()
-
-    ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                  env_kwargs(config))
-    result = summarize(config.env, ev, time.perf_counter() - t0, curves,
-                       dataset_max_return=float(episode_returns(episodes).max()))
-    run.write_result(result)
-    return result
+    return save_mlp_actor(run, "iql", pi, scale, config.hidden, curves, tanh=True)

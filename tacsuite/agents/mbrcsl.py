@@ -22,15 +22,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from tacsuite.agents.common.ensemble import DynamicsEnsemble, EnsembleConfig
 from tacsuite.agents.common.mdn import MixtureDensityPolicy
-from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, start
+from tacsuite.agents.common.offline import (
+    MLP_ACTOR,
+    OfflineConfig,
+    env_kwargs,
+    mlp_actor_from_saved,
+    open_run,
+    resumed_agent,
+    save_mlp_actor,
+    start,
+)
 from tacsuite.agents.common.trajectories import episode_returns, evaluate, summarize
 from tacsuite.agents.rcsl import RCSLPolicy, conditioning_target
-from tacsuite.common.runs import RunDir
+from tacsuite.common.progress import progress
+from tacsuite.common.validate import AT_LEAST_ONE, Interval
 
 
 @dataclass
@@ -73,6 +84,12 @@ class Config(OfflineConfig):
     target: str = "max"
     """Conditioning return: 'max' of the kept model returns (paper) or 'pNN' percentile."""
 
+    LIMITS: ClassVar[dict[str, Interval]] = {
+        **OfflineConfig.LIMITS, **{k: AT_LEAST_ONE for k in (
+            "model_members", "model_elites", "model_hidden", "model_epochs",
+            "behavior_components", "behavior_hidden", "behavior_epochs", "rollout_batch",
+            "keep", "max_rounds", "rcsl_epochs", "rcsl_hidden")}}
+
 
 def model_rollouts(model: DynamicsEnsemble, behavior: MixtureDensityPolicy,
                    starts: np.ndarray, horizon: int, rng: np.random.Generator,
@@ -92,8 +109,31 @@ def model_rollouts(model: DynamicsEnsemble, behavior: MixtureDensityPolicy,
 
 def train(config: Config) -> dict:
     t0 = time.perf_counter()
-    rng, episodes = start(config)
-    run = RunDir(config.out, config)
+    conditioning_target(np.zeros(1), config.target)  # a bad --target fails before any work
+    if not config.behavior_temperature > 0:
+        raise ValueError(f"--behavior-temperature must be > 0, got {config.behavior_temperature}")
+    with open_run(config) as run:
+        rng, episodes = start(config)
+        prior = resumed_agent(run, (MLP_ACTOR,))
+        if prior is None:
+            prior = _fit(config, run, rng, episodes)
+        actor, _, _ = mlp_actor_from_saved(*prior)
+        meta = prior[0]
+        tick = time.perf_counter()
+        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                      env_kwargs(config), record=True)
+        stage = dict(meta["stage_seconds"], eval=time.perf_counter() - tick)
+        run.save_array("eval_paths", ev["paths"])
+        result = summarize(config.env, ev, time.perf_counter() - t0, meta["curves"],
+                           stage_seconds=stage, target_return=meta["target"],
+                           **meta["summary"])
+        run.write_result(result)
+    return result
+
+
+def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
+         ) -> tuple[dict, dict]:
+    """Stages 1-5 of the module docstring; saves and returns the output RCSL actor."""
     stage: dict[str, float] = {}
     obs = np.concatenate([e["observations"][:-1] for e in episodes])
     nxt = np.concatenate([e["observations"][1:] for e in episodes])
@@ -124,6 +164,7 @@ def train(config: Config) -> dict:
     low, high = act.min(0), act.max(0)
     kept: list[dict] = []
     rounds, generated, model_returns = 0, 0, []
+    bar = progress(total=config.max_rounds, desc="rollouts", unit="round")
     while len(kept) < config.keep and rounds < config.max_rounds:
         s0 = starts[rng.integers(0, len(starts), config.rollout_batch)]
         roll = model_rollouts(model, behavior, s0, horizon, rng, low, high,
@@ -134,7 +175,10 @@ def train(config: Config) -> dict:
             kept.append({k: v[i] for k, v in roll.items()})
         rounds += 1
         generated += len(s0)
+        bar.update(1)
+        bar.set_postfix(kept=len(kept))
         run.log(stage="rollouts", round=rounds, kept=len(kept), best=float(ret.max()))
+    bar.close()
     stage["rollouts"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
@@ -143,22 +187,14 @@ def train(config: Config) -> dict:
     rcsl_curve = policy.fit(train_on, rng, config.rcsl_epochs, config.lr, config.batch)
     target = conditioning_target(episode_returns(train_on), config.target)
     stage["rcsl"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    ev = evaluate(config.env, policy.actor(target), config.eval_episodes,
-                  10_000 * config.seed, env_kwargs(config), record=True)
-    stage["eval"] = time.perf_counter() - tick
     if kept:
         run.save_array("rollouts_kept", np.stack([k["observations"] for k in kept]))
-    run.save_array("eval_paths", ev["paths"])
     all_model = np.concatenate(model_returns)
-    result = summarize(
-        config.env, ev, time.perf_counter() - t0,
-        {"dynamics_holdout_mse": model_curve, "behavior_nll": behavior_curve,
-         "rcsl_loss": rcsl_curve},
-        stage_seconds=stage, dataset_max_return=float(data_returns.max()),
-        kept_rollouts=len(kept), generated_rollouts=generated, rollout_rounds=rounds,
-        model_return_mean=float(all_model.mean()), model_return_max=float(all_model.max()),
-        target_return=target, elites=model.elite_ids.tolist())
-    run.write_result(result)
-    return result
+    summary = dict(dataset_max_return=float(data_returns.max()), kept_rollouts=len(kept),
+                   generated_rollouts=generated, rollout_rounds=rounds,
+                   model_return_mean=float(all_model.mean()),
+                   model_return_max=float(all_model.max()), elites=model.elite_ids.tolist())
+    curves = {"dynamics_holdout_mse": model_curve, "behavior_nll": behavior_curve,
+              "rcsl_loss": rcsl_curve}
+    return save_mlp_actor(run, "mbrcsl", policy.net, policy.scale, config.rcsl_hidden, curves,
+                          target=target, stage_seconds=stage, summary=summary)

@@ -16,15 +16,23 @@ import numpy as np
 import torch
 
 from tacsuite.agents.common.mlp import Standardizer, fit, mlp, tensor
-from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, start
+from tacsuite.agents.common.offline import (
+    MLP_ACTOR,
+    OfflineConfig,
+    env_kwargs,
+    mlp_actor_from_saved,
+    open_run,
+    resumed_agent,
+    save_mlp_actor,
+    start,
+)
 from tacsuite.agents.common.trajectories import episode_returns, evaluate, flatten, summarize
-from tacsuite.common.runs import RunDir
 
 
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/rcsl"
-    """Run folder (config.json, metrics.jsonl, result.json)."""
+    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     epochs: int = 40
     """Training epochs."""
     hidden: tuple[int, ...] = (256, 256)
@@ -53,7 +61,7 @@ class RCSLPolicy:
         xt, yt = self.scale(tensor(x)), tensor(flat["actions"])
         return fit(self.net.parameters(),
                    lambda i: ((self.net(xt[i]) - yt[i]) ** 2).mean(), len(xt), epochs, batch,
-                   lr, rng, weight_decay)
+                   lr, rng, weight_decay, desc="rcsl")
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, rtg: np.ndarray) -> np.ndarray:
@@ -80,19 +88,27 @@ def conditioning_target(returns: np.ndarray, rule: str) -> float:
 
 def train(config: Config) -> dict:
     t0 = time.perf_counter()
-    rng, episodes = start(config)
-    run = RunDir(config.out, config)
-    obs_dim, act_dim = episodes[0]["observations"].shape[1], episodes[0]["actions"].shape[1]
-    policy = RCSLPolicy(obs_dim, act_dim, config.hidden)
-    loss = policy.fit(episodes, rng, config.epochs, config.lr, config.batch,
-                      config.weight_decay)
-    for epoch, value in enumerate(loss):
-        run.log(epoch=epoch, loss=value)
-    returns = episode_returns(episodes)
-    target = conditioning_target(returns, config.target)
-    ev = evaluate(config.env, policy.actor(target), config.eval_episodes, 10_000 * config.seed,
-                  env_kwargs(config))
-    result = summarize(config.env, ev, time.perf_counter() - t0, {"train_loss": loss},
-                       target_return=target, dataset_max_return=float(returns.max()))
-    run.write_result(result)
+    conditioning_target(np.zeros(1), config.target)  # a bad --target fails before any work
+    with open_run(config) as run:
+        rng, episodes = start(config)
+        returns = episode_returns(episodes)
+        prior = resumed_agent(run, (MLP_ACTOR,))
+        if prior is None:
+            obs_dim = episodes[0]["observations"].shape[1]
+            act_dim = episodes[0]["actions"].shape[1]
+            policy = RCSLPolicy(obs_dim, act_dim, config.hidden)
+            loss = policy.fit(episodes, rng, config.epochs, config.lr, config.batch,
+                              config.weight_decay)
+            for epoch, value in enumerate(loss):
+                run.log(epoch=epoch, loss=value)
+            target = conditioning_target(returns, config.target)
+            prior = save_mlp_actor(run, "rcsl", policy.net, policy.scale, config.hidden,
+                                   {"train_loss": loss}, target=target)
+        actor, _, _ = mlp_actor_from_saved(*prior)
+        target = prior[0]["target"]
+        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                      env_kwargs(config))
+        result = summarize(config.env, ev, time.perf_counter() - t0, prior[0]["curves"],
+                           target_return=target, dataset_max_return=float(returns.max()))
+        run.write_result(result)
     return result

@@ -17,7 +17,7 @@ class MakeConfig:
     seed: int = 0
     """Seed of the generator; seed 0 is the canonical id, others get a `-s<seed>` suffix."""
     episodes: int | None = None
-    """Number of episodes (default: the dataset's own size)."""
+    """Number of episodes (default: the dataset's own size; another size gets its own id)."""
 
 
 @dataclasses.dataclass
@@ -29,7 +29,9 @@ def _make(argv: list[str], prog: str) -> int:
     from tacsuite.envs import datasets
 
     cfg = run_config(MakeConfig, argv, prog, description="Generate a named offline dataset "
-                     "and store it under $MINARI_DATASETS_PATH (default data/minari).")
+                     "and store it under $MINARI_DATASETS_PATH (default ~/.minari/datasets, "
+                     "Minari's own); "
+                     "--episodes other than the dataset's size gets its own id (-n<episodes>).")
     dataset_id = datasets.make(cfg.name, seed=cfg.seed, episodes=cfg.episodes)
     eps = datasets.read_episodes(dataset_id)
     returns = np.array([e["rewards"].sum() for e in eps])

@@ -52,6 +52,8 @@ class LearnConfig:
     """Extra learner options as k=v,k2=v2 (fields of the learner's config)."""
     planner_draws: int = 8
     """Roundings averaged for the full-information planner's expected reward."""
+    overwrite: bool = False
+    """Clear --out first when it holds an earlier run."""
 
 
 def run_plan(cfg: PlanConfig) -> dict:
@@ -88,7 +90,8 @@ def run_learn(cfg: LearnConfig) -> dict:
         raise ValueError(f"--planner-draws must be >= 1, got {cfg.planner_draws}")
     module, algo_cfg = learner_config(cfg.algo, cfg.seed, cfg.algo_kwargs)
     run = RunDir(cfg.out, {**dataclasses.asdict(cfg), "algo_config": dataclasses.asdict(algo_cfg),
-                           "instance_data": inst.to_dict()}, seed=cfg.seed)
+                           "instance_data": inst.to_dict()}, seed=cfg.seed,
+                 overwrite=cfg.overwrite)
     t0 = time.perf_counter()
     res = module.learn(inst, algo_cfg)
     seconds = time.perf_counter() - t0

@@ -26,20 +26,45 @@ TRAINERS: dict[str, str] = {
 }
 
 
-def _runner(module_path: str):
+def summary_line(name: str, result: dict, out: str) -> str:
+    """One readable line: the headline figures of a training run and where it is."""
+    if "eval_return" in result:  # offline agents
+        ci = result.get("eval_return_ci") or {}
+        parts = [f"eval return {result['eval_return']:.2f}"
+                 + (f" (95% CI {ci['ci_low']:.2f}..{ci['ci_high']:.2f})"
+                    if ci.get("ci_low") is not None else ""),
+                 f"success {result['success_rate']:.2f}"]
+        if result.get("normalized_score") is not None:
+            parts.append(f"normalized {result['normalized_score']:.0f}")
+    else:  # linear agents
+        parts = [f"mean return {result['mean_return']:.3f} over {result['episodes']} "
+                 f"episodes (last 10% {result['mean_return_last_10pct']:.3f})"]
+        oracle = result.get("oracle")
+        if oracle:
+            parts.append(f"robust suboptimality {oracle['suboptimality']:.4f}")
+    return f"{name}: {', '.join(parts)} in {result['seconds']:.1f} s -> {out}"
+
+
+def _runner(name: str, module_path: str):
     def run(argv: list[str], prog: str) -> int:
+        as_json = "--json" in argv
+        argv = [a for a in argv if a != "--json"]
         module = importlib.import_module(module_path)
         description = (module.__doc__ or "").strip().split("\n\n")[0]
-        config = run_config(module.Config, argv, prog, description=description)
+        config = run_config(module.Config, argv, prog, description=description +
+                            "\n\nPrints a one-line summary; --json prints result.json instead.")
         result = module.train(config)
-        print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list)}))
+        if as_json:
+            print(json.dumps(result))
+        else:
+            print(summary_line(name, result, config.out or "(no run folder)"))
         return 0
 
     return run
 
 
 def main(argv: list[str], prog: str) -> int:
-    table = {name: (_runner(mod), f"train with {mod} (`{prog} {name} --help`)")
+    table = {name: (_runner(name, mod), f"train with {mod} (`{prog} {name} --help`)")
              for name, mod in TRAINERS.items()}
     return dispatch(table, argv, prog, "Train an agent; writes config.json, metrics.jsonl, "
                     "result.json and returns.npy (policy.json for finite-state envs) to --out.")

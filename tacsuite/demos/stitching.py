@@ -35,9 +35,9 @@ def run(out: Path) -> dict:
 
     episodes = datasets.load("gridstitch-mixed")
     mb = mbrcsl.train(mbrcsl.Config(seed=0, out=str(out / "stitching_runs" / "mbrcsl"),
-                                    **SMALL))
+                                    overwrite=True, **SMALL))
     rc = rcsl.train(rcsl.Config(seed=0, out=str(out / "stitching_runs" / "rcsl"),
-                                hidden=(128, 128), epochs=15, eval_episodes=10))
+                                hidden=(128, 128), epochs=15, eval_episodes=10, overwrite=True))
     paths = np.load(out / "stitching_runs" / "mbrcsl" / "eval_paths.npy")
     kept = np.load(out / "stitching_runs" / "mbrcsl" / "rollouts_kept.npy")
     fig, axes = plots.figure(ncols=2, width=5.2, height=3.8, layout="constrained")

@@ -76,7 +76,7 @@ def test_bc_and_percent_bc_same_seed_same_result(tmp_path):
 
 
 def test_bad_config_values(tmp_path):
-    with pytest.raises(ValueError, match="eval_episodes"):
+    with pytest.raises(ValueError, match="--eval-episodes"):
         rcsl.train(rcsl.Config(out=str(tmp_path), eval_episodes=0))
     with pytest.raises(ValueError, match="unknown dataset"):
         bc.train(bc.Config(out=str(tmp_path), dataset="nope"))

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from tacsuite.agents.common.mlp import Standardizer, tensor
+from tacsuite.common.progress import trange
 
 
 class BatchedLinear(nn.Module):
@@ -106,7 +107,7 @@ class DynamicsEnsemble:
         best = np.full(members, np.inf)
         best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
         curve = []
-        for _ in range(self.cfg.epochs):
+        for _ in trange(self.cfg.epochs, desc="dynamics", unit="epoch"):
             # each member sees its own bootstrap-free shuffle of the training split
             orders = np.stack([rng.permutation(train) for _ in range(members)])
             for start in range(0, len(train), self.cfg.batch):

@@ -269,3 +269,81 @@ class LinearLearner:
         """pi[h, s, a] at the states given by features (S, A, d)."""
         return np.stack([np.stack([self.probs(h, f) for f in features])
                          for h in range(self.H)])
+
+
+# ---------------------------------------------------------------------- saving -------
+# Two data-only views of a learner (see tacsuite.agents.common.saved):
+# - the model: what acting needs at states not met in training (w, Lambda^{-1}, the
+#   mirror-descent weight), O(H d^2) numbers whatever the training length;
+# - the checkpoint: every statistic, so training continues exactly where it stopped.
+
+def learner_options(learner: LinearLearner) -> dict:
+    return {"horizon": learner.H, "n_actions": learner.A, "d": learner.d,
+            "divergence": learner.divergence, "penalised": bool(learner.penalised),
+            "bonus_kind": learner.bonus_kind, "bonus_scale": float(learner.bonus_scale),
+            "beta": float(learner.beta), "update": learner.update, "eta": float(learner.eta),
+            "max_reward": float(learner.v_max[-1]), "v_min": float(learner.v_min)}
+
+
+def model_arrays(learner: LinearLearner) -> tuple[dict, dict[str, np.ndarray]]:
+    meta = dict(learner_options(learner), planned=bool(learner.planned))
+    return meta, {"w": learner.w, "inv": np.stack([s.inv for s in learner.steps]),
+                  "weight": learner.weight, "rho": learner.rho}
+
+
+def _empty_learner(meta: dict, rho: np.ndarray) -> LinearLearner:
+    keys = ("divergence", "penalised", "bonus_kind", "bonus_scale", "beta", "update", "eta",
+            "max_reward", "v_min")
+    return LinearLearner(int(meta["horizon"]), int(meta["n_actions"]), int(meta["d"]),
+                         rho=rho,  # Lambda^{-1} is restored, so lam plays no part
+                         **{k: meta[k] for k in keys})
+
+
+def learner_from_model(meta: dict, arrays: dict[str, np.ndarray]) -> LinearLearner:
+    """A learner that acts as the saved one does at any state it did not meet."""
+    learner = _empty_learner(meta, arrays["rho"])
+    H, d = learner.H, learner.d
+    if arrays["w"].shape != (H, d) or arrays["inv"].shape != (H, d, d):
+        raise ValueError(f"saved linear model has shapes {arrays['w'].shape}, "
+                         f"{arrays['inv'].shape}; expected ({H}, {d}), ({H}, {d}, {d})")
+    learner.w = np.array(arrays["w"], dtype=np.float64)
+    for h, step in enumerate(learner.steps):
+        step.inv = np.array(arrays["inv"][h], dtype=np.float64)
+    learner.weight = np.array(arrays["weight"], dtype=np.float64)
+    learner.planned = bool(meta["planned"])
+    return learner
+
+
+def checkpoint_arrays(learner: LinearLearner) -> tuple[dict, dict[str, np.ndarray]]:
+    meta, arrays = model_arrays(learner)
+    meta["rng"] = learner.rng.bit_generator.state
+    meta["n"] = [s.n for s in learner.steps]
+    meta["width"] = [s.width for s in learner.steps]
+    for h, (step, table) in enumerate(zip(learner.steps, learner.tables, strict=True)):
+        arrays[f"b{h}"] = step.b
+        arrays[f"M{h}"] = step.M[:, :step.width]
+        arrays[f"feats{h}"] = table.feats[:table.size]
+        arrays[f"logits{h}"] = table.logits[:table.size]
+        # the keys are the raw bytes of the features as the env gave them (any dtype)
+        keys = sorted(table.index, key=table.index.__getitem__)
+        width = len(keys[0]) if keys else 0
+        arrays[f"keys{h}"] = np.frombuffer(b"".join(keys), np.uint8).reshape(len(keys), width)
+    return meta, arrays
+
+
+def learner_from_checkpoint(meta: dict, arrays: dict[str, np.ndarray]) -> LinearLearner:
+    """The learner exactly as it was when the checkpoint was written."""
+    learner = learner_from_model(meta, arrays)
+    for h, (step, table) in enumerate(zip(learner.steps, learner.tables, strict=True)):
+        step.b = np.array(arrays[f"b{h}"], dtype=np.float64)
+        step.width, step.n = int(meta["width"][h]), int(meta["n"][h])
+        step.M = np.zeros((learner.d, max(16, step.width)))
+        step.M[:, :step.width] = arrays[f"M{h}"]
+        feats, logits = arrays[f"feats{h}"], arrays[f"logits{h}"]
+        size = len(feats)
+        table.feats = np.zeros((max(16, size), learner.A, learner.d))
+        table.logits = np.zeros((max(16, size), learner.A))
+        table.feats[:size], table.logits[:size], table.size = feats, logits, size
+        table.index = {bytes(k): i for i, k in enumerate(arrays[f"keys{h}"])}
+    learner.rng.bit_generator.state = meta["rng"]
+    return learner

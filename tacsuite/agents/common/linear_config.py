@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
+
+from tacsuite.common.validate import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Interval
 
 
 @dataclass
@@ -28,6 +30,14 @@ class LinearConfig:
     """Bonus multiplier beta_b (0 disables optimism)."""
     track_suboptimality: bool = False
     """Record the exact (robust) suboptimality of every episode's policy (finite-state envs)."""
+    overwrite: bool = False
+    """Clear --out first when it holds an earlier run."""
+    resume: bool = False
+    """Continue the run in --out from its last checkpoint up to --episodes (same options)."""
+
+    LIMITS: ClassVar[dict[str, Interval]] = {
+        "episodes": AT_LEAST_ONE, "rho": NON_NEGATIVE, "seed": NON_NEGATIVE,
+        "lam": POSITIVE, "bonus_scale": NON_NEGATIVE, "beta": POSITIVE, "eta": POSITIVE}
 
 
 @dataclass

@@ -8,7 +8,6 @@ finite-state envs, `features(s)` and an exact d-rectangular `model` for the orac
 
 from __future__ import annotations
 
-import pickle
 import time
 from pathlib import Path
 from typing import Any
@@ -17,27 +16,30 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from tacsuite.agents.common.linear import LinearLearner
-from tacsuite.common import atomic
+from tacsuite.agents.common import saved
+from tacsuite.agents.common.linear import (
+    LinearLearner,
+    checkpoint_arrays,
+    learner_from_checkpoint,
+    learner_from_model,
+    model_arrays,
+)
 from tacsuite.common.cliargs import parse_kwargs
 from tacsuite.common.progress import progress
-from tacsuite.common.runs import RunDir
+from tacsuite.common.runs import RunDir, RunFolderError, check_out
 from tacsuite.common.seeding import set_seed
+from tacsuite.common.validate import check_env_kwargs, check_numbers
 from tacsuite.theory.robust import robust_policy_evaluation, robust_value_iteration
 
 RHO_MASKS = ("env", "all")
-AGENT_FILE = "agent.pkl"
+AGENT_KIND = "linear"
+CHECKPOINT_KIND = "linear-checkpoint"
 
 
 def load_learner(run: str | Path) -> LinearLearner:
-    """The learner a training run on a continuous-state env saved (trusted files only)."""
-    path = Path(run) / AGENT_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found")
-    learner = pickle.loads(path.read_bytes())
-    if not isinstance(learner, LinearLearner):
-        raise ValueError(f"{path} does not hold a linear-MDP learner")
-    return learner
+    """The policy a linear-agent run saved (data only: agent.json + arrays, no pickle)."""
+    _, meta, arrays = saved.load_agent(run, kinds=(AGENT_KIND,))
+    return learner_from_model(meta, arrays)
 
 
 def evaluate_learner(learner: LinearLearner, env_id: str, env_kwargs: str | dict,
@@ -53,6 +55,7 @@ def evaluate_learner(learner: LinearLearner, env_id: str, env_kwargs: str | dict
 
 def make_env(env_id: str, env_kwargs: str | dict[str, Any]) -> gym.Env:
     kwargs = parse_kwargs(env_kwargs) if isinstance(env_kwargs, str) else dict(env_kwargs)
+    check_env_kwargs(env_id, kwargs)
     env = gym.make(env_id, **kwargs)
     if not isinstance(env.action_space, spaces.Discrete):
         raise ValueError(f"{env_id} has action space {env.action_space}; the linear agents "
@@ -131,6 +134,33 @@ def oracle_report(env: gym.Env, learner: LinearLearner, policy: np.ndarray,
             "policy_nominal_value": robust_policy_evaluation(model, policy).value(s0)}
 
 
+def _save_checkpoint(run: RunDir, learner: LinearLearner, env: gym.Env, k: int,
+                     returns: np.ndarray, subopt: np.ndarray | None) -> None:
+    meta, arrays = checkpoint_arrays(learner)
+    meta.update(episode=k, env_rng=env.unwrapped.np_random.bit_generator.state)
+    arrays["returns"] = returns[:k]
+    if subopt is not None:
+        arrays["suboptimality"] = subopt[:k]
+    saved.save_agent(run.path, CHECKPOINT_KIND, meta, arrays, name=saved.CHECKPOINT)
+
+
+def _resume(run: RunDir, config, env: gym.Env, returns: np.ndarray,
+            subopt: np.ndarray | None) -> tuple[LinearLearner, int]:
+    _, meta, arrays = saved.load_agent(run.path, kinds=(CHECKPOINT_KIND,),
+                                       name=saved.CHECKPOINT)
+    k = int(meta["episode"])
+    if k > config.episodes:
+        raise RunFolderError(f"--resume: {run.path} is already at episode {k}, beyond "
+                             f"--episodes {config.episodes}")
+    learner = learner_from_checkpoint(meta, arrays)
+    env.unwrapped.np_random.bit_generator.state = meta["env_rng"]
+    returns[:k] = arrays["returns"]
+    if subopt is not None:
+        subopt[:k] = arrays["suboptimality"]
+    run.keep_metrics(lambda rec: rec.get("episode", 0) <= k)
+    return learner, k
+
+
 def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
                  rho: float = 0.0, rho_mask: str = "env", plan_robust: bool = True,
                  track_suboptimality: bool = False) -> tuple[LinearLearner, dict]:
@@ -138,10 +168,13 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
 
     `rho` and `rho_mask` define the uncertainty set; the learner plans against it when
     `plan_robust`, and the exact oracle (finite-state envs) always reports robust values
-    for it, so non-robust baselines are scored on the same objective.
+    for it, so non-robust baselines are scored on the same objective. The run folder gets
+    a checkpoint every tenth of the episodes (`--resume` continues from the last one) and
+    the final model as `agent.json` (what `tacsuite evaluate` loads).
     """
-    if config.episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {config.episodes}")
+    check_numbers(config)
+    if config.out:
+        check_out(config.out)
     set_seed(config.seed)
     env = make_env(config.env, config.env_kwargs)
     _, info = env.reset(seed=config.seed)
@@ -149,19 +182,40 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
     radii = rho_grid(env, rho, rho_mask, d)
     learner = build_learner(env, d, radii if plan_robust else np.zeros_like(radii),
                             config.seed, **learner_kwargs)
-    run = RunDir(config.out, config, seed=config.seed) if config.out else None
     states = finite_state_features(env)
     model = getattr(env.unwrapped, "model", None)
     track = track_suboptimality and model is not None and states is not None
+    returns = np.empty(config.episodes)
+    subopt = np.empty(config.episodes) if track else None
+    run = RunDir(config.out, config, seed=config.seed, resumable=True) if config.out else None
+    try:
+        first = 0
+        if run is not None and run.resumed:
+            run.check_resume(changeable=("episodes",))
+            if saved.has_agent(run.path, saved.CHECKPOINT):
+                learner, first = _resume(run, config, env, returns, subopt)
+            else:  # killed before its first checkpoint: nothing to continue from
+                run.keep_metrics(lambda rec: False)
+        result = _train_loop(config, algo, env, learner, run, states, model, radii, track,
+                             returns, subopt, first)
+    finally:
+        if run is not None:
+            run.close()
+        env.close()
+    return learner, result
+
+
+def _train_loop(config, algo, env, learner, run, states, model, radii, track, returns,
+                subopt, first: int) -> dict:
     if track:
         kw = dict(rho=radii, divergence=learner.divergence,
                   penalised=learner.penalised, beta=learner.beta)
         v_star = robust_value_iteration(model, **kw).value(model.initial)
-    returns = np.empty(config.episodes)
-    subopt = np.empty(config.episodes) if track else None
+    every = max(1, config.episodes // 10)
     t0 = time.perf_counter()
-    bar = progress(total=config.episodes, desc=algo)
-    for k in range(config.episodes):
+    bar = progress(total=config.episodes, desc=algo, unit="episode")
+    bar.update(first)
+    for k in range(first, config.episodes):
         if track:
             pi = learner.policy_table(states)
             subopt[k] = v_star - robust_policy_evaluation(model, pi, **kw).value(model.initial)
@@ -169,14 +223,19 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
         bar.update(1)
         if run is not None and (k + 1) % max(1, config.episodes // 20) == 0:
             run.log(episode=k + 1, mean_return=float(returns[max(0, k - 99):k + 1].mean()))
+        if run is not None and ((k + 1) % every == 0 or k + 1 == config.episodes):
+            _save_checkpoint(run, learner, env, k + 1, returns, subopt)
     bar.close()
     seconds = time.perf_counter() - t0
+    trained = max(1, config.episodes - first)
     tail = returns[-max(1, config.episodes // 10):]
     result: dict[str, Any] = {"algo": algo, "env": config.env, "episodes": config.episodes,
                               "seed": config.seed, "mean_return": float(returns.mean()),
                               "mean_return_last_10pct": float(tail.mean()),
                               "seconds": seconds,
-                              "ms_per_episode": 1000 * seconds / config.episodes}
+                              "ms_per_episode": 1000 * seconds / trained}
+    if first:
+        result["resumed_at_episode"] = first
     if states is not None:
         policy = learner.policy_table(states)
         result["policy_shape"] = list(policy.shape)
@@ -189,11 +248,11 @@ def train_linear(config, algo: str, learner_kwargs: dict[str, Any],
         result["average_suboptimality"] = float(subopt.mean())
         learner.suboptimality = subopt
     if run is not None:
-        if states is None:  # continuous states: the policy is the learner itself
-            atomic.write_bytes(run.path / AGENT_FILE, pickle.dumps(learner))
+        meta, arrays = model_arrays(learner)
+        saved.save_agent(run.path, AGENT_KIND, dict(meta, algo=algo, env=config.env),
+                         arrays)
         run.save_array("returns", returns)
         if subopt is not None:
             run.save_array("suboptimality", subopt)
         run.write_result(result)
-    env.close()
-    return learner, result
+    return result

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tacsuite.common.progress import trange
 from tacsuite.common.threads import configure_torch_threads
 
 configure_torch_threads()
@@ -41,10 +42,19 @@ class Standardizer:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
 
+    @classmethod
+    def from_arrays(cls, mean: np.ndarray, std: np.ndarray) -> Standardizer:
+        """The scaling a saved agent recorded (see tacsuite.agents.common.saved)."""
+        out = cls.__new__(cls)
+        out.mean = torch.as_tensor(np.asarray(mean), dtype=torch.float32)
+        out.std = torch.as_tensor(np.asarray(std), dtype=torch.float32)
+        return out
+
 
 def fit(params, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, epochs: int,
         batch: int, lr: float, rng: np.random.Generator, weight_decay: float = 0.0,
-        on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+        on_epoch: Callable[[int, float], None] | None = None, desc: str = "epochs"
+        ) -> list[float]:
     """Minibatch Adam over index batches of a dataset of size n; returns per-epoch mean loss.
 
     `loss_fn(indices)` computes the loss of one batch, so the same loop serves regression,
@@ -54,7 +64,7 @@ def fit(params, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, epochs: i
         raise ValueError(f"need n >= 1, epochs >= 0, batch >= 1; got {n}, {epochs}, {batch}")
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     curve = []
-    for epoch in range(epochs):
+    for epoch in trange(epochs, desc=desc, unit="epoch"):
         order = rng.permutation(n)
         total = 0.0
         for start in range(0, n, batch):
