@@ -176,7 +176,7 @@ def trials(spec: dict) -> list[Trial]:
         if not (isinstance(values, list) and values):
             raise SpecError(f"spec field 'grid.{key}': needs a non-empty list of values, got "
                             f"{values!r}")
-    combos = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())]
+    combos = [dict(zip(grid, vals, strict=True)) for vals in itertools.product(*grid.values())]
     if rand is not None:
         if not (isinstance(rand, dict) and isinstance(rand.get("n"), int) and rand["n"] > 0
                 and isinstance(rand.get("space"), dict) and rand["space"]):
@@ -198,8 +198,9 @@ def trials(spec: dict) -> list[Trial]:
                     raise SpecError(f"spec field {where}: {key!r} is set by the sweep itself "
                                     "(use 'seeds' for seeds; folders come from --out)")
                 if key not in fields:
+                    allowed = ", ".join(k for k in fields if k not in RESERVED)
                     raise SpecError(f"spec field {where}: unknown option {key!r} for {algo}; "
-                                    f"options are {', '.join(k for k in fields if k not in RESERVED)}")
+                                    f"options are {allowed}")
                 _check_value(key, where, value, fields[key])
             for seed in seeds:
                 parts = [_slug(algo)] + [f"{k}={_slug(opts[k])}" for k in sorted(varying)]
