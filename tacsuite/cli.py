@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),
     "sweep": ("tacsuite.commands.sweep",
               "Run a sweep spec (algorithms x options x seeds) in parallel, resumably."),
+    "report": ("tacsuite.commands.report",
+               "IQM with bootstrap CIs, curves and profiles of a sweep folder."),
 }
 
 

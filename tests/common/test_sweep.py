@@ -86,6 +86,26 @@ def test_tiny_sweep_runs_records_failure_and_retries_only_it(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "1 to run" in text and "episodes=0,seed=0: FAILED (exit 2)" in text
     assert _result_mtimes(out) == before
+    # The report counts the finished trial and lists the failed one.
+    assert main(["report", str(out)]) == 0
+    rep = json.loads((out / "report" / "report.json").read_text())
+    assert rep["metric"] == "mean_return" and rep["groups"]["lsvi-ucb"]["n"] == 1
+    assert rep["groups"]["lsvi-ucb"]["iqm"] == pytest.approx(result["mean_return"])
+    assert [f["trial"] for f in rep["failed"]] == ["lsvi-ucb,episodes=0,seed=0"]
+    assert "failed (exit 2)" in (out / "report" / "report.md").read_text()
+    assert (out / "report" / "report.png").stat().st_size > 10_000
+    assert main(["report", str(out), "--metric", "nope"]) == 2
+    assert "--metric 'nope'" in capsys.readouterr().err
+
+
+def test_probability_of_improvement_counts_pairs_and_ties():
+    from tacsuite.commands.report import prob_improvement
+
+    assert prob_improvement([3.0, 4.0], [1.0, 2.0]) == 1.0
+    assert prob_improvement([1.0, 2.0], [3.0, 4.0]) == 0.0
+    # pairs (1,1): tie, (1,3): lose, (3,1): win, (3,3): tie -> (0.5 + 0 + 1 + 0.5) / 4
+    assert prob_improvement([1.0, 3.0], [1.0, 3.0]) == 0.5
+    assert prob_improvement([2.0], [1.0, 2.0, 3.0]) == pytest.approx(0.5)
 
 
 def test_sigkill_of_the_driver_then_resume_runs_every_trial_exactly_once(tmp_path):
