@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import fcntl
 import os
 import signal
 import subprocess
@@ -108,6 +109,12 @@ def main(argv: list[str], prog: str) -> int:
         return 0
     out = check_out(args.out)
     (out / "logs").mkdir(parents=True, exist_ok=True)
+    # One driver a sweep folder: a second would start the same unfinished trials again.
+    lock = open(out / ".sweep.lock", "w")  # noqa: SIM115 - held until the process exits
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ValueError(f"--out {out}: another `tacsuite sweep` is running on it") from None
     atomic.write_json(out / "sweep.json", {"spec": spec, "trials": [t.name for t in trials]})
     todo, done, skipped = plan(trials, out, args.retry_failed)
     print(f"sweep: {len(trials)} trials, {done} finished, {skipped} failed before (skipped; "

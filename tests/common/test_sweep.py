@@ -133,3 +133,15 @@ def test_sigkill_of_the_driver_then_resume_runs_every_trial_exactly_once(tmp_pat
     for name in final:  # one run per folder, for its own seed
         config = json.loads((out / name / "config.json").read_text())
         assert config["config"]["seed"] == int(name[-1])
+
+
+def test_a_second_driver_on_the_same_folder_is_refused(tmp_path, capsys):
+    import fcntl
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    with open(out / ".sweep.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert main(["sweep", _write(tmp_path, BASE), "--out", str(out)]) == 2
+    assert "another `tacsuite sweep` is running" in capsys.readouterr().err
+    assert not (out / "lsvi-ucb,seed=0").exists()
