@@ -110,11 +110,16 @@ def main(argv: list[str], prog: str) -> int:
     out = check_out(args.out)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     # One driver a sweep folder: a second would start the same unfinished trials again.
-    lock = open(out / ".sweep.lock", "w")  # noqa: SIM115 - held until the process exits
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise ValueError(f"--out {out}: another `tacsuite sweep` is running on it") from None
+    with open(out / ".sweep.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"--out {out}: another `tacsuite sweep` is running on it"
+                             ) from None
+        return _run(spec, trials, out, args)
+
+
+def _run(spec: dict, trials: list[sweepspec.Trial], out: Path, args) -> int:
     atomic.write_json(out / "sweep.json", {"spec": spec, "trials": [t.name for t in trials]})
     todo, done, skipped = plan(trials, out, args.retry_failed)
     print(f"sweep: {len(trials)} trials, {done} finished, {skipped} failed before (skipped; "
