@@ -23,26 +23,36 @@ CENTRE = np.array([0.001, -0.002, 0.004])
 
 
 MAXN = 4096
-_pts = ti.Vector.field(3, ti.f64, shape=MAXN)
-_phi = ti.field(ti.f64, shape=MAXN)
-_nrm = ti.Vector.field(3, ti.f64, shape=MAXN)
-_hes = ti.Matrix.field(3, 3, ti.f64, shape=MAXN)
+_buffers: dict = {}
+
+
+def _fields():
+    """Evaluation buffers, made in the runtime the test runs in (not at import)."""
+    if not _buffers:
+        ensure_init()
+        _buffers.update(pts=ti.Vector.field(3, ti.f64, shape=MAXN),
+                        phi=ti.field(ti.f64, shape=MAXN),
+                        nrm=ti.Vector.field(3, ti.f64, shape=MAXN),
+                        hes=ti.Matrix.field(3, 3, ti.f64, shape=MAXN))
+    return _buffers
 
 
 @ti.kernel
-def _eval_kernel(ind: ti.template(), t: ti.i32, n: ti.i32):
+def _eval_kernel(ind: ti.template(), t: ti.i32, n: ti.i32, pts: ti.template(),
+                 phi: ti.template(), nrm: ti.template(), hes: ti.template()):
     for i in range(n):
-        a, b = ind.sdf(_pts[i], t)
-        _phi[i], _nrm[i], _hes[i] = a, b, ind.sdf_hessian(_pts[i], t)
+        a, b = ind.sdf(pts[i], t)
+        phi[i], nrm[i], hes[i] = a, b, ind.sdf_hessian(pts[i], t)
 
 
 def _eval(ind, pts, t=0):
+    f = _fields()
     n = len(pts)
     buf = np.zeros((MAXN, 3))
     buf[:n] = pts
-    _pts.from_numpy(buf)
-    _eval_kernel(ind, t, n)
-    return _phi.to_numpy()[:n], _nrm.to_numpy()[:n], _hes.to_numpy()[:n]
+    f["pts"].from_numpy(buf)
+    _eval_kernel(ind, t, n, f["pts"], f["phi"], f["nrm"], f["hes"])
+    return f["phi"].to_numpy()[:n], f["nrm"].to_numpy()[:n], f["hes"].to_numpy()[:n]
 
 
 @pytest.fixture(scope="module")
