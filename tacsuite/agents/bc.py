@@ -11,6 +11,7 @@ import numpy as np
 from tacsuite.agents.common.mlp import Standardizer, fit, mlp, tensor
 from tacsuite.agents.common.offline import (
     MLP_ACTOR,
+    Checkpoints,
     OfflineConfig,
     env_kwargs,
     mlp_actor_from_saved,
@@ -60,7 +61,8 @@ def train(config: Config) -> dict:
             x, y = scale(tensor(flat["observations"])), tensor(flat["actions"])
             net = mlp(x.shape[1], y.shape[1], config.hidden)
             loss = fit(net.parameters(), lambda i: ((net(x[i]) - y[i]) ** 2).mean(), len(x),
-                       config.epochs, config.batch, config.lr, rng, desc="bc")
+                       config.epochs, config.batch, config.lr, rng, desc="bc",
+                       checkpoints=Checkpoints(run, "bc", rng, net=net))
             for epoch, value in enumerate(loss):
                 run.log(epoch=epoch, loss=value)
             prior = save_mlp_actor(run, "bc", net, scale, config.hidden, {"train_loss": loss})

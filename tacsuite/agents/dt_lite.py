@@ -18,7 +18,14 @@ from torch import nn
 
 from tacsuite.agents.common import saved
 from tacsuite.agents.common.mlp import Standardizer, fit, tensor
-from tacsuite.agents.common.offline import OfflineConfig, env_kwargs, open_run, resumed_agent, start
+from tacsuite.agents.common.offline import (
+    Checkpoints,
+    OfflineConfig,
+    env_kwargs,
+    open_run,
+    resumed_agent,
+    start,
+)
 from tacsuite.agents.common.trajectories import episode_returns, evaluate, returns_to_go, summarize
 from tacsuite.agents.rcsl import conditioning_target
 from tacsuite.common.validate import AT_LEAST_ONE, Interval
@@ -132,7 +139,7 @@ def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
     loss = fit(model.parameters(),
                lambda i: ((model(rtg[i], obs[i], act[i], ts[i]) - act[i]) ** 2).mean(),
                len(obs), config.epochs, config.batch, config.lr, rng, weight_decay=1e-4,
-               desc="dt-lite")
+               desc="dt-lite", checkpoints=Checkpoints(run, "dt-lite", rng, model=model))
     for epoch, value in enumerate(loss):
         run.log(epoch=epoch, loss=value)
     meta = {"algo": "dt-lite", "obs_dim": int(obs.shape[-1]), "act_dim": int(act.shape[-1]),

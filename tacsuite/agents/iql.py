@@ -18,6 +18,7 @@ import torch
 from tacsuite.agents.common.mlp import Standardizer, mlp, tensor
 from tacsuite.agents.common.offline import (
     MLP_ACTOR,
+    Checkpoints,
     OfflineConfig,
     env_kwargs,
     mlp_actor_from_saved,
@@ -92,9 +93,13 @@ def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
     opt_v = torch.optim.Adam(v.parameters(), lr=config.lr)
     opt_pi = torch.optim.Adam(pi.parameters(), lr=config.lr)
     curves: dict[str, list[float]] = {"q_loss": [], "v_loss": [], "pi_loss": []}
-    acc = np.zeros(3)
-    for step in progress(range(1, config.steps + 1), total=config.steps, desc="iql",
-                         unit="step"):
+    ckpt = Checkpoints(run, "iql", rng, metric="step", v=v, pi=pi, q0=qs[0], q1=qs[1],
+                       q0_target=q_targets[0], q1_target=q_targets[1])
+    first, state = ckpt.begin(config.steps, q=opt_q, v=opt_v, pi=opt_pi)
+    curves.update(state.get("curves", {}))
+    acc = np.array(state.get("acc", [0.0, 0.0, 0.0]), dtype=np.float64)
+    for step in progress(range(first + 1, config.steps + 1), total=config.steps - first,
+                         desc="iql", unit="step"):
         i = torch.as_tensor(rng.integers(0, len(s), config.batch))
         sa = torch.cat([s[i], a[i]], 1)
         with torch.no_grad():
@@ -129,5 +134,6 @@ def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
             run.log(step=step, q_loss=curves["q_loss"][-1], v_loss=curves["v_loss"][-1],
                     pi_loss=curves["pi_loss"][-1])
             acc[:] = 0
+        ckpt.reached(step, {"curves": curves, "acc": acc.tolist()})
 
     return save_mlp_actor(run, "iql", pi, scale, config.hidden, curves, tanh=True)

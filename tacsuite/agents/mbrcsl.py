@@ -116,6 +116,11 @@ def train(config: Config) -> dict:
         rng, episodes = start(config)
         prior = resumed_agent(run, (MLP_ACTOR,))
         if prior is None:
+            # A resumed run recomputes stages 1-4 from the seed (the same draws, so the
+            # same model and rollouts) and continues stage 5 from its checkpoint; their
+            # metric lines are logged again, so the earlier ones go.
+            if run.resumed:
+                run.keep_metrics(lambda rec: False)
             prior = _fit(config, run, rng, episodes)
         actor, _, _ = mlp_actor_from_saved(*prior)
         meta = prior[0]
@@ -184,7 +189,8 @@ def _fit(config: Config, run, rng: np.random.Generator, episodes: list[dict]
     tick = time.perf_counter()
     policy = RCSLPolicy(obs.shape[1], act.shape[1], config.rcsl_hidden)
     train_on = kept if kept else episodes
-    rcsl_curve = policy.fit(train_on, rng, config.rcsl_epochs, config.lr, config.batch)
+    rcsl_curve = policy.fit(train_on, rng, config.rcsl_epochs, config.lr, config.batch,
+                            run=run, stage="mbrcsl-rcsl")
     target = conditioning_target(episode_returns(train_on), config.target)
     stage["rcsl"] = time.perf_counter() - tick
     if kept:

@@ -18,6 +18,7 @@ import torch
 from tacsuite.agents.common.mlp import Standardizer, fit, mlp, tensor
 from tacsuite.agents.common.offline import (
     MLP_ACTOR,
+    Checkpoints,
     OfflineConfig,
     env_kwargs,
     mlp_actor_from_saved,
@@ -54,14 +55,18 @@ class RCSLPolicy:
         self.net = mlp(obs_dim + 1, act_dim, hidden)
 
     def fit(self, episodes: list[dict], rng: np.random.Generator, epochs: int, lr: float,
-            batch: int, weight_decay: float = 0.0) -> list[float]:
+            batch: int, weight_decay: float = 0.0, run=None, stage: str = "rcsl"
+            ) -> list[float]:
+        """Train; with `run` the epochs are checkpointed there for `--resume`."""
         flat = flatten(episodes)
         x = np.concatenate([flat["observations"], flat["rtg"][:, None]], axis=1)
         self.scale = Standardizer(x)
         xt, yt = self.scale(tensor(x)), tensor(flat["actions"])
         return fit(self.net.parameters(),
                    lambda i: ((self.net(xt[i]) - yt[i]) ** 2).mean(), len(xt), epochs, batch,
-                   lr, rng, weight_decay, desc="rcsl")
+                   lr, rng, weight_decay, desc=stage,
+                   checkpoints=None if run is None else Checkpoints(run, stage, rng,
+                                                                     net=self.net))
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, rtg: np.ndarray) -> np.ndarray:
@@ -98,7 +103,7 @@ def train(config: Config) -> dict:
             act_dim = episodes[0]["actions"].shape[1]
             policy = RCSLPolicy(obs_dim, act_dim, config.hidden)
             loss = policy.fit(episodes, rng, config.epochs, config.lr, config.batch,
-                              config.weight_decay)
+                              config.weight_decay, run=run)
             for epoch, value in enumerate(loss):
                 run.log(epoch=epoch, loss=value)
             target = conditioning_target(returns, config.target)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tacsuite.common.progress import trange
+from tacsuite.common.progress import progress
 from tacsuite.common.threads import configure_torch_threads
 
 configure_torch_threads()
@@ -53,18 +53,25 @@ class Standardizer:
 
 def fit(params, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, epochs: int,
         batch: int, lr: float, rng: np.random.Generator, weight_decay: float = 0.0,
-        on_epoch: Callable[[int, float], None] | None = None, desc: str = "epochs"
-        ) -> list[float]:
+        on_epoch: Callable[[int, float], None] | None = None, desc: str = "epochs",
+        checkpoints=None) -> list[float]:
     """Minibatch Adam over index batches of a dataset of size n; returns per-epoch mean loss.
 
     `loss_fn(indices)` computes the loss of one batch, so the same loop serves regression,
-    likelihood and sequence models.
+    likelihood and sequence models. With `checkpoints`
+    (tacsuite.agents.common.offline.Checkpoints over the trained modules) the loop saves
+    itself every tenth of the epochs and a resumed run continues from the last save.
     """
     if n < 1 or epochs < 0 or batch < 1:
         raise ValueError(f"need n >= 1, epochs >= 0, batch >= 1; got {n}, {epochs}, {batch}")
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    curve = []
-    for epoch in trange(epochs, desc=desc, unit="epoch"):
+    curve: list[float] = []
+    first = 0
+    if checkpoints is not None:
+        first, state = checkpoints.begin(epochs, opt=opt)
+        curve = list(state.get("curve", []))
+    for epoch in progress(range(first, epochs), total=epochs - first, desc=desc,
+                          unit="epoch"):
         order = rng.permutation(n)
         total = 0.0
         for start in range(0, n, batch):
@@ -77,6 +84,8 @@ def fit(params, loss_fn: Callable[[np.ndarray], torch.Tensor], n: int, epochs: i
         curve.append(total / n)
         if on_epoch is not None:
             on_epoch(epoch, curve[-1])
+        if checkpoints is not None:
+            checkpoints.reached(epoch + 1, {"curve": curve})
     return curve
 
 

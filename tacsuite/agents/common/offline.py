@@ -152,3 +152,130 @@ def mlp_actor_from_saved(meta: dict, arrays: dict):
         return net(scale(tensor(x))).numpy()
 
     return actor, net, scale
+
+
+# ---------------------------------------------------------------- training checkpoints
+
+CHECKPOINT_KIND = "offline-checkpoint"
+
+
+def _rng_state(rng: np.random.Generator) -> tuple[dict, dict]:
+    """(meta, arrays) of every RNG a training loop may draw from: the run's Generator,
+    numpy's legacy global one, torch's and Python's `random`."""
+    import random
+
+    import torch
+
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, mt, gauss_next = random.getstate()
+    meta = {"generator": rng.bit_generator.state,
+            "numpy_legacy": [int(pos), int(has_gauss), float(gauss)],
+            "python": [int(version), gauss_next]}
+    arrays = {"rng.numpy_legacy": np.asarray(keys, dtype=np.uint32),
+              "rng.python": np.asarray(mt, dtype=np.uint64),
+              "rng.torch": torch.get_rng_state().numpy().copy()}
+    return meta, arrays
+
+
+def _set_rng_state(rng: np.random.Generator, meta: dict, arrays: dict) -> None:
+    import random
+
+    import torch
+
+    rng.bit_generator.state = meta["generator"]
+    pos, has_gauss, gauss = meta["numpy_legacy"]
+    np.random.set_state(("MT19937", arrays["rng.numpy_legacy"], pos, has_gauss, gauss))
+    version, gauss_next = meta["python"]
+    random.setstate((version, tuple(int(v) for v in arrays["rng.python"]), gauss_next))
+    torch.set_rng_state(torch.from_numpy(np.array(arrays["rng.torch"], dtype=np.uint8)))
+
+
+class Checkpoints:
+    """Checkpoints of one training stage, every tenth of its steps and at its end.
+
+    A checkpoint holds the stage's modules and optimizers (torch state as arrays), the
+    steps done, the caller's JSON state (loss curves, accumulators) and every RNG, in
+    `checkpoint_<stage>.json` + its `.npz` (tacsuite.agents.common.saved: data only,
+    written atomically). On `--resume` `begin` restores the last one, so the stage ends
+    exactly where an uninterrupted run would; a finished stage is restored whole.
+
+        ckpt = Checkpoints(run, "bc", rng, net=net)
+        first, state = ckpt.begin(epochs, opt=opt)
+        for epoch in range(first, epochs): ...; ckpt.reached(epoch + 1, {"curve": curve})
+
+    `metric` names the metrics.jsonl field counting steps: lines logged after the restored
+    checkpoint are dropped, as the resumed run logs them again.
+    """
+
+    def __init__(self, run: RunDir, stage: str, rng: np.random.Generator, *,
+                 metric: str | None = None, **modules):
+        self.run, self.stage, self.rng, self.metric = run, stage, rng, metric
+        self.modules, self.optimizers = modules, {}
+        self.name = f"{saved.CHECKPOINT}_{stage}"
+        self.total = 0
+
+    def begin(self, total: int, **optimizers) -> tuple[int, dict]:
+        """(steps already done, caller state) after restoring the last checkpoint, or (0, {})."""
+        self.total, self.optimizers = int(total), optimizers
+        self.every = max(1, self.total // 10)
+        if not (self.run.resumed and saved.has_agent(self.run.path, self.name)):
+            return 0, {}
+        _, meta, arrays = saved.load_agent(self.run.path, kinds=(CHECKPOINT_KIND,),
+                                           name=self.name)
+        done = int(meta["done"])
+        if meta.get("stage") != self.stage or not 0 < done <= self.total:
+            raise saved.SavedAgentError(
+                f"{self.run.path / (self.name + '.json')} is at step {done} of stage "
+                f"{meta.get('stage')!r}; this run trains {self.total} steps of {self.stage!r}")
+        for key, module in self.modules.items():
+            training = module.training
+            saved.load_module(f"module.{key}", module, arrays)
+            module.train(training)
+        for key, opt in self.optimizers.items():
+            _load_optimizer(f"opt.{key}", opt, arrays)
+        _set_rng_state(self.rng, meta["rng"], arrays)
+        if self.metric is not None:
+            self.run.keep_metrics(lambda rec: rec.get(self.metric, 0) <= done)
+        return done, meta["state"]
+
+    def reached(self, done: int, state: dict) -> None:
+        """Record that `done` steps are complete; saves every tenth and at the end."""
+        if done % self.every and done != self.total:
+            return
+        rng_meta, arrays = _rng_state(self.rng)
+        for key, module in self.modules.items():
+            arrays.update(saved.module_arrays(f"module.{key}", module))
+        for key, opt in self.optimizers.items():
+            arrays.update(_optimizer_arrays(f"opt.{key}", opt))
+        saved.save_agent(self.run.path, CHECKPOINT_KIND,
+                         {"stage": self.stage, "done": int(done), "total": self.total,
+                          "state": state, "rng": rng_meta}, arrays, name=self.name)
+
+
+def _optimizer_arrays(prefix: str, opt) -> dict[str, np.ndarray]:
+    """A torch optimizer's per-parameter state (moments, step counts) as arrays; its
+    hyperparameters are the code's own and are rebuilt with it."""
+    import torch
+
+    out = {}
+    for index, state in opt.state_dict()["state"].items():
+        for key, value in state.items():
+            value = (value.detach().cpu().numpy().copy() if isinstance(value, torch.Tensor)
+                     else np.asarray(value))
+            out[f"{prefix}.{int(index)}.{key}"] = value
+    return out
+
+
+def _load_optimizer(prefix: str, opt, arrays: dict[str, np.ndarray]) -> None:
+    import torch
+
+    fresh = opt.state_dict()
+    state: dict[int, dict] = {}
+    for name, value in arrays.items():
+        if name.startswith(prefix + "."):
+            index, key = name[len(prefix) + 1:].split(".", 1)
+            state.setdefault(int(index), {})[key] = torch.from_numpy(np.array(value))
+    if set(state) - set(range(sum(len(g["params"]) for g in fresh["param_groups"]))):
+        raise saved.SavedAgentError(f"saved optimizer {prefix!r} does not fit the model")
+    fresh["state"] = state
+    opt.load_state_dict(fresh)
