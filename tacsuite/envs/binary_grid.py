@@ -8,23 +8,12 @@ one, the perfect-model agent steps a batch of model rollouts with the same code.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from gymnasium import spaces
 
 # Action -> (row, col) offset: 0 stay, 1 up, 2 left, 3 down, 4 right.
 MOVES = np.array([[0, 0], [-1, 0], [0, -1], [1, 0], [0, 1]], dtype=np.int64)
 ACTION_NAMES = ("stay", "up", "left", "down", "right")
-
-
-def check_int(name: str, value, low: int, high: int) -> int:
-    """`value` as an int in [low, high], or a ValueError naming it and the range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    if not low <= int(value) <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return int(value)
 
 
 def binary_space(n: int) -> spaces.Box:

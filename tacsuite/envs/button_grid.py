@@ -10,11 +10,10 @@ from tacsuite.envs.binary_grid import (
     ACTION_NAMES,
     binary_space,
     cells_of,
-    check_int,
     move,
     rgb_grid,
 )
-from tacsuite.envs.validation import check_action, check_flag
+from tacsuite.envs.validation import check_action, check_flag, check_int
 
 PLAYER, ON, OFF = 0, 1, 2
 CHANNELS = 3

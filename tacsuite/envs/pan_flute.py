@@ -6,8 +6,8 @@ import numpy as np
 from gymnasium import spaces
 
 from tacsuite.envs.base import SuiteEnv
-from tacsuite.envs.binary_grid import binary_space, check_int
-from tacsuite.envs.validation import check_action, check_flag
+from tacsuite.envs.binary_grid import binary_space
+from tacsuite.envs.validation import check_action, check_flag, check_int
 
 
 class PanFluteDynamics:

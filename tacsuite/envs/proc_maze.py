@@ -13,11 +13,10 @@ from tacsuite.envs.binary_grid import (
     MOVES,
     binary_space,
     cells_of,
-    check_int,
     move,
     rgb_grid,
 )
-from tacsuite.envs.validation import check_action, check_flag
+from tacsuite.envs.validation import check_action, check_flag, check_int
 
 PLAYER, GOAL, WALL, EMPTY = 0, 1, 2, 3
 CHANNELS = 4
