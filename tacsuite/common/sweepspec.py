@@ -15,6 +15,11 @@ A spec (YAML or JSON) is a mapping:
       space: {bonus_scale: {uniform: [0.5, 2.0]}}
     seeds: [0, 1, 2]          # each option set runs once per seed
 
+    resources: {cpu: 1, gpu: 0}   # per trial (Ray schedules by them; local sets threads)
+
+`command` is `train` (algo = a `tacsuite train` algorithm) or `lsd learn` (algo = its
+`--algo`; `instance` goes in options). `train` trials also take `tensorboard: true`.
+
 A trial is one (algo, options, seed); its run folder is named by the options that vary
 and its seed, so the same spec always maps to the same folders (that is what makes a
 sweep resumable).
@@ -43,18 +48,43 @@ class SpecError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]  # `tacsuite WORDS ...`
+    algo_flag: str | None  # None: the algorithm is the word after WORDS; else this option
+    positional: tuple[str, ...] = ()  # options given by position, in this order
+    extra: tuple[tuple[str, type], ...] = ()  # flags of the command beyond the Config
+
+
+COMMANDS = {
+    "train": Command(("train",), None, extra=(("tensorboard", bool),)),
+    "lsd learn": Command(("lsd", "learn"), "algo", positional=("instance",)),
+}
+
+
+@dataclasses.dataclass(frozen=True)
 class Trial:
     algo: str
     options: dict[str, Any]
     seed: int
     name: str
+    command: str = "train"
 
     def argv(self, out: str) -> list[str]:
-        args = ["train", self.algo]
+        cmd = COMMANDS[self.command]
+        args = list(cmd.words)
+        args += [self.algo] if cmd.algo_flag is None else []
+        args += [str(self.options[k]) for k in cmd.positional if k in self.options]
+        if cmd.algo_flag is not None:
+            args += ["--" + cmd.algo_flag.replace("_", "-"), self.algo]
         for key, value in self.options.items():
+            if key in cmd.positional:
+                continue
             flag = "--" + key.replace("_", "-")
             if isinstance(value, bool):
-                args.append(flag if value else "--no-" + key.replace("_", "-"))
+                if key in dict(cmd.extra):
+                    args += [flag] if value else []
+                else:
+                    args.append(flag if value else "--no-" + key.replace("_", "-"))
             else:
                 args += [flag, str(value)]
         return args + ["--seed", str(self.seed), "--out", out]
@@ -85,15 +115,39 @@ def load(path: str | Path) -> dict:
     return spec
 
 
-def _fields(algo: str) -> dict[str, Any]:
-    from tacsuite.commands.train import TRAINERS
-
-    if algo not in TRAINERS:
-        raise SpecError(f"spec field 'algo': unknown algorithm {algo!r}; choose from "
-                        f"{', '.join(TRAINERS)}")
-    cls = importlib.import_module(TRAINERS[algo]).Config
+def _fields(command: str, algo: str) -> dict[str, Any]:
+    if command == "train":
+        from tacsuite.commands.train import TRAINERS as table
+    else:
+        from tacsuite.commands.lsd import LEARNER_CONFIGS as table
+    if algo not in table:
+        raise SpecError(f"spec field 'algo': unknown algorithm {algo!r} for {command!r}; "
+                        f"choose from {', '.join(table)}")
+    if command == "train":
+        cls = importlib.import_module(table[algo]).Config
+    else:
+        from tacsuite.commands.lsd import LearnConfig as cls
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    fields = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    fields.pop(COMMANDS[command].algo_flag or "", None)
+    return {**fields, **dict(COMMANDS[command].extra)}
+
+
+def resources(spec: dict) -> dict[str, float]:
+    """Per-trial {"cpu", "gpu"} of a spec (default one CPU, no GPU)."""
+    res = spec.get("resources") or {}
+    if not isinstance(res, dict):
+        raise SpecError("spec field 'resources': needs a mapping like {cpu: 1, gpu: 0}")
+    out = {"cpu": 1.0, "gpu": 0.0}
+    for key, value in res.items():
+        if key not in out:
+            raise SpecError(f"spec field 'resources.{key}': unknown; allowed are cpu, gpu")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
+                key == "cpu" and value == 0):
+            raise SpecError(f"spec field 'resources.{key}': needs a number "
+                            f"{'> 0' if key == 'cpu' else '>= 0'}, got {value!r}")
+        out[key] = float(value)
+    return out
 
 
 def _check_value(field: str, where: str, value: Any, hint: Any) -> None:
@@ -154,9 +208,11 @@ def trials(spec: dict) -> list[Trial]:
         if key not in TOP_KEYS:
             raise SpecError(f"spec field {key!r}: unknown; allowed fields are "
                             f"{', '.join(TOP_KEYS)}")
-    if spec.get("command") != "train":
-        raise SpecError(f"spec field 'command': {spec.get('command')!r} not supported; a sweep "
-                        "runs 'train'")
+    command = spec.get("command")
+    if command not in COMMANDS:
+        raise SpecError(f"spec field 'command': {command!r} not supported; a sweep runs "
+                        f"{' or '.join(map(repr, COMMANDS))}")
+    resources(spec)
     algos = spec.get("algo")
     algos = [algos] if isinstance(algos, str) else algos
     if not (isinstance(algos, list) and algos and all(isinstance(a, str) for a in algos)):
@@ -188,7 +244,7 @@ def trials(spec: dict) -> list[Trial]:
     out: list[Trial] = []
     names: dict[str, str] = {}
     for algo in algos:
-        fields = _fields(algo)
+        fields = _fields(command, algo)
         for combo in combos:
             opts = {**fixed, **combo}
             for key, value in opts.items():
@@ -210,5 +266,5 @@ def trials(spec: dict) -> list[Trial]:
                     raise SpecError(f"spec field 'grid'/'seeds': duplicate trial {name!r} "
                                     "(the same options and seed appear twice)")
                 names[name] = key
-                out.append(Trial(algo, opts, seed, name))
+                out.append(Trial(algo, opts, seed, name, command))
     return out

@@ -37,6 +37,9 @@ def _write(tmp_path: Path, spec: dict) -> str:
     ({"grid": {"bonus": ["round"]}}, ["'grid.bonus'", "'round'", "'elliptical'"]),
     ({"options": {"seed": 3}}, ["'options.seed'", "seeds"]),
     ({"grdi": {}}, ["'grdi'", "allowed fields"]),
+    ({"resources": {"cpu": 0}}, ["'resources.cpu'", "> 0"]),
+    ({"resources": {"tpu": 1}}, ["'resources.tpu'", "cpu, gpu"]),
+    ({"command": "lsd learn", "algo": "lsvi-ucb"}, ["'algo'", "'lsd learn'", "lp-ucb"]),
 ])
 def test_bad_specs_fail_before_any_trial_naming_the_field(tmp_path, capsys, change, words):
     out = tmp_path / "sweep"
@@ -145,3 +148,69 @@ def test_a_second_driver_on_the_same_folder_is_refused(tmp_path, capsys):
         assert main(["sweep", _write(tmp_path, BASE), "--out", str(out)]) == 2
     assert "another `tacsuite sweep` is running" in capsys.readouterr().err
     assert not (out / "lsvi-ucb,seed=0").exists()
+
+
+def test_a_killed_worker_fails_only_its_trial_and_retry_completes_the_sweep(tmp_path):
+    # Trials long enough to be caught running (a worker's first trial also imports torch);
+    # the sweep's 2 workers each log their process id at the top of the trial's log.
+    spec = _write(tmp_path, {**BASE, "options": {**BASE["options"], "episodes": 60},
+                             "seeds": [0, 1, 2]})
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "tacsuite", "sweep", spec, "--workers", "2", "--out", str(out)]
+    driver = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    victim, deadline = None, time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline:
+        for log in sorted(out.glob("logs/*.log")):
+            first = log.read_text().split("\n", 1)[0]
+            if first.startswith("# worker process ") and not (
+                    out / log.stem / "result.json").exists():
+                victim = (log.stem, int(first.split()[-1]))
+                break
+        time.sleep(0.02)
+    assert victim is not None, "no trial seen running"
+    os.kill(victim[1], signal.SIGKILL)
+    text, _ = driver.communicate(timeout=180)
+    assert driver.returncode == 1, text
+    assert f"{victim[0]}: FAILED (worker killed by SIGKILL)" in text
+    failed = json.loads((out / "failed" / f"{victim[0]}.json").read_text())
+    assert failed["exit_status"] == -signal.SIGKILL and "SIGKILL" in failed["error"]
+    others = _result_mtimes(out)
+    assert set(others) == {f"lsvi-ucb,seed={s}" for s in range(3)} - {victim[0]}
+    done = subprocess.run(cmd + ["--retry-failed"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 finished" in done.stdout and "ran 1 trials" in done.stdout
+    final = _result_mtimes(out)
+    assert len(final) == 3 and all(final[k] == v for k, v in others.items())
+    assert not list((out / "failed").glob("*.json"))
+
+
+def _without_timing(obj):
+    if isinstance(obj, dict):
+        return {k: _without_timing(v) for k, v in obj.items()
+                if "seconds" not in k and not k.startswith("ms_")}
+    if isinstance(obj, list):
+        return [_without_timing(v) for v in obj]
+    return obj
+
+
+def test_local_and_ray_engines_give_the_same_trials(tmp_path):
+    pytest.importorskip("ray.tune")
+    import numpy as np
+
+    spec = _write(tmp_path, {**BASE, "algo": ["lsvi-ucb", "dr-rpo"],
+                             "options": {**BASE["options"], "episodes": 5}, "seeds": [0, 1],
+                             "resources": {"cpu": 1}})
+    outs = {}
+    for engine in ("local", "ray"):
+        outs[engine] = tmp_path / engine
+        argv = ["sweep", spec, "--engine", engine, "--workers", "2", "--out", str(outs[engine])]
+        assert main(argv) == 0, engine
+    names = sorted(p.parent.name for p in outs["local"].glob("*/result.json"))
+    assert len(names) == 4
+    assert names == sorted(p.parent.name for p in outs["ray"].glob("*/result.json"))
+    for name in names:
+        a, b = (json.loads((outs[e] / name / "result.json").read_text()) for e in outs)
+        assert _without_timing(a) == _without_timing(b), name
+        assert np.array_equal(*(np.load(outs[e] / name / "returns.npy") for e in outs))
+        header = (outs["ray"] / "logs" / f"{name}.log").read_text().split("\n", 1)[0]
+        assert header.startswith("# ray trial process")
