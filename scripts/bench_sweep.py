@@ -33,21 +33,21 @@ ENV = "tacsuite/SimulatedLinearMDP-v0"
 
 
 def calibrate(job_seconds: float, out: Path) -> int:
-    """Episodes of lsvi-ucb that train for about `job_seconds` (per-episode cost grows
-    with the data, so probe twice and extrapolate on the measured power law)."""
+    """Episodes of lsvi-ucb that train for about `job_seconds`: scale the count by the
+    measured time until it lands within 20% (cost per episode grows with the data)."""
     from tacsuite.cli import main
 
-    probes = []
-    for episodes in (40, 160):
-        folder = out / f"calibrate{episodes}"
+    episodes, folder = 100, out / "calibrate"
+    for _ in range(5):
         shutil.rmtree(folder, ignore_errors=True)
         assert main(["train", "lsvi-ucb", "--env", ENV, "--episodes", str(episodes),
                      "--out", str(folder)]) == 0
-        probes.append((episodes, atomic.read_json(folder / "result.json")["seconds"]))
-        shutil.rmtree(folder)
-    (e1, s1), (e2, s2) = probes
-    power = max(0.5, np.log(s2 / s1) / np.log(e2 / e1))
-    return max(10, int(e2 * (job_seconds / s2) ** (1 / power)))
+        seconds = atomic.read_json(folder / "result.json")["seconds"]
+        if 0.8 < seconds / job_seconds < 1.25:
+            break
+        episodes = max(10, int(episodes * min(8.0, job_seconds / seconds)))
+    shutil.rmtree(folder)
+    return episodes
 
 
 def run_sweep(spec: Path, out: Path, engine: str, workers: int) -> dict:

@@ -3,7 +3,8 @@
 A spec (YAML or JSON) is a mapping:
 
     command: train            # the `tacsuite` command every trial runs
-    algo: [lsvi-ucb, dr-rpo]  # one or more `tacsuite train` algorithms
+    algo: [lsvi-ucb, dr-rpo]  # one or more `tacsuite train` algorithms, or a mapping
+                              # {algo: {its own options}} (e.g. {iql: {steps: 2000}})
     options:                  # fixed options of every trial (Config field names)
       env: tacsuite/SimulatedLinearMDP-v0
       episodes: 20
@@ -85,6 +86,8 @@ class Trial:
                     args += [flag] if value else []
                 else:
                     args.append(flag if value else "--no-" + key.replace("_", "-"))
+            elif isinstance(value, list):
+                args += [flag, *map(str, value)]
             else:
                 args += [flag, str(value)]
         return args + ["--seed", str(self.seed), "--out", out]
@@ -152,6 +155,13 @@ def resources(spec: dict) -> dict[str, float]:
 
 def _check_value(field: str, where: str, value: Any, hint: Any) -> None:
     origin = typing.get_origin(hint)
+    if origin is tuple and typing.get_args(hint)[-1:] == (Ellipsis,):  # e.g. hidden sizes
+        if not (isinstance(value, list) and value):
+            raise SpecError(f"spec field {where}: option {field!r} needs a non-empty list, got "
+                            f"{value!r}")
+        for v in value:
+            _check_value(field, where, v, typing.get_args(hint)[0])
+        return
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
@@ -215,8 +225,17 @@ def trials(spec: dict) -> list[Trial]:
     resources(spec)
     algos = spec.get("algo")
     algos = [algos] if isinstance(algos, str) else algos
+    per_algo: dict = {}
+    if isinstance(algos, dict):  # {algo: {its own options}}
+        per_algo = {a: o or {} for a, o in algos.items()}
+        for a, o in per_algo.items():
+            if not isinstance(o, dict):
+                raise SpecError(f"spec field 'algo.{a}': needs a mapping of that algorithm's "
+                                f"options, got {o!r}")
+        algos = list(per_algo)
     if not (isinstance(algos, list) and algos and all(isinstance(a, str) for a in algos)):
-        raise SpecError("spec field 'algo': needs an algorithm name or a non-empty list")
+        raise SpecError("spec field 'algo': needs an algorithm name, a non-empty list, or a "
+                        "mapping of algorithm names to their own options")
     seeds = spec.get("seeds", [0])
     if not (isinstance(seeds, list) and seeds and
             all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
@@ -245,11 +264,13 @@ def trials(spec: dict) -> list[Trial]:
     names: dict[str, str] = {}
     for algo in algos:
         fields = _fields(command, algo)
+        own = per_algo.get(algo, {})
         for combo in combos:
-            opts = {**fixed, **combo}
+            opts = {**fixed, **own, **combo}
             for key, value in opts.items():
                 where = f"'grid.{key}'" if key in grid else (
-                    f"'random.space.{key}'" if key in varying else f"'options.{key}'")
+                    f"'random.space.{key}'" if key in varying else
+                    f"'algo.{algo}.{key}'" if key in own else f"'options.{key}'")
                 if key in RESERVED:
                     raise SpecError(f"spec field {where}: {key!r} is set by the sweep itself "
                                     "(use 'seeds' for seeds; folders come from --out)")

@@ -214,3 +214,39 @@ def test_local_and_ray_engines_give_the_same_trials(tmp_path):
         assert np.array_equal(*(np.load(outs[e] / name / "returns.npy") for e in outs))
         header = (outs["ray"] / "logs" / f"{name}.log").read_text().split("\n", 1)[0]
         assert header.startswith("# ray trial process")
+
+
+def test_per_algo_options_and_list_options_become_flags(tmp_path, capsys):
+    spec = {"command": "train", "algo": {"bc": {"epochs": 3, "hidden": [8, 8]},
+                                         "iql": {"steps": 20}},
+            "options": {"eval_episodes": 2}, "seeds": [1]}
+    bc, iql = sweepspec.trials(spec)
+    assert bc.argv("o") == ["train", "bc", "--eval-episodes", "2", "--epochs", "3", "--hidden",
+                            "8", "8", "--seed", "1", "--out", "o"]
+    assert iql.options == {"eval_episodes": 2, "steps": 20}
+    for change, words in (({"bc": {"steps": 3}}, ["'algo.bc.steps'", "unknown option"]),
+                          ({"bc": {"hidden": 8}}, ["'algo.bc.hidden'", "list"]),
+                          ({"bc": {"hidden": [8, "x"]}}, ["'algo.bc.hidden'", "int"])):
+        assert main(["sweep", _write(tmp_path, {**spec, "algo": change}), "--out",
+                     str(tmp_path / "s")]) == 2
+        err = capsys.readouterr().err
+        assert all(w in err for w in words), (words, err)
+
+
+def test_lsd_learn_trials_run_as_a_sweep_and_report(tmp_path):
+    from tacsuite.envs.lsd_instance import random_instance
+
+    inst = tmp_path / "inst.json"
+    inst.write_text(json.dumps(random_instance(2, 2, 60, rng=0).to_dict()))
+    spec = _write(tmp_path, {"command": "lsd learn", "algo": ["ucb1", "lp-ucb"],
+                             "options": {"instance": str(inst), "planner_draws": 2},
+                             "seeds": [0, 1]})
+    out = tmp_path / "sweep"
+    assert main(["sweep", spec, "--workers", "2", "--out", str(out)]) == 0
+    for algo in ("ucb1", "lp-ucb"):
+        for seed in (0, 1):
+            res = json.loads((out / f"{algo},seed={seed}" / "result.json").read_text())
+            assert res["algo"] == algo and res["seed"] == seed and res["horizon"] == 60
+    assert main(["report", str(out), "--metric", "regret_vs_planner"]) == 0
+    rep = json.loads((out / "report" / "report.json").read_text())
+    assert {k: g["n"] for k, g in rep["groups"].items()} == {"ucb1": 2, "lp-ucb": 2}
