@@ -12,6 +12,7 @@ the trials' `result.json` files as the local engine does.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -70,10 +71,15 @@ def run(todo: list[sweepspec.Trial], out: Path, workers: int | None,
         if address is not None:
             ray.init(address=address)
         else:
-            cpus = (workers or 1) * resources["cpu"] if workers else None
-            ray.init(num_cpus=None if cpus is None else max(1, int(round(cpus + 0.499))),
-                     include_dashboard=False)
+            cpus = None if workers is None else max(1, math.ceil(workers * resources["cpu"]))
+            ray.init(num_cpus=cpus, include_dashboard=False)
     try:
+        have = ray.cluster_resources()
+        for key, name in (("cpu", "CPU"), ("gpu", "GPU")):
+            if resources[key] > have.get(name, 0.0):
+                raise ValueError(f"spec field 'resources.{key}': a trial asks for "
+                                 f"{resources[key]:g} {name}s, the Ray cluster has "
+                                 f"{have.get(name, 0.0):g}")
         env = worker_env(resources)
         fn = tune.with_resources(_trainable(jobs, env["TACSUITE_TORCH_THREADS"]),
                                  {"cpu": resources["cpu"], "gpu": resources["gpu"]})

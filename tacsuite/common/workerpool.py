@@ -53,8 +53,9 @@ def signal_name(status: int) -> str:
 class _Slot:
     def __init__(self, ctx, env):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, os.getpid(), env),
-                                daemon=True)
+        # Not a daemon: a trial may start processes of its own. `run` stops its workers
+        # itself, and PR_SET_PDEATHSIG kills them if the driver is killed.
+        self.proc = ctx.Process(target=_worker, args=(child, os.getpid(), env))
         self.proc.start()
         child.close()
         self.job: Job | None = None

@@ -197,14 +197,19 @@ def test_local_and_ray_engines_give_the_same_trials(tmp_path):
     pytest.importorskip("ray.tune")
     import numpy as np
 
-    spec = _write(tmp_path, {**BASE, "algo": ["lsvi-ucb", "dr-rpo"],
-                             "options": {**BASE["options"], "episodes": 5}, "seeds": [0, 1],
-                             "resources": {"cpu": 1}})
+    # episodes=0 is refused: both engines record that trial as failed, with exit status 2.
+    spec = _write(tmp_path, {**BASE, "algo": ["lsvi-ucb", "dr-rpo"], "seeds": [0, 1],
+                             "grid": {"episodes": [5, 0]}, "resources": {"cpu": 1}})
     outs = {}
     for engine in ("local", "ray"):
         outs[engine] = tmp_path / engine
         argv = ["sweep", spec, "--engine", engine, "--workers", "2", "--out", str(outs[engine])]
-        assert main(argv) == 0, engine
+        assert main(argv) == 1, engine
+        failed = sorted((outs[engine] / "failed").glob("*.json"))
+        assert [p.stem for p in failed] == ["dr-rpo,episodes=0,seed=0", "dr-rpo,episodes=0,seed=1",
+                                            "lsvi-ucb,episodes=0,seed=0",
+                                            "lsvi-ucb,episodes=0,seed=1"], engine
+        assert all(json.loads(p.read_text())["exit_status"] == 2 for p in failed), engine
     names = sorted(p.parent.name for p in outs["local"].glob("*/result.json"))
     assert len(names) == 4
     assert names == sorted(p.parent.name for p in outs["ray"].glob("*/result.json"))
