@@ -6,11 +6,14 @@ trial trains for about `--job-seconds`) runs into fresh folders with the local e
 run, so the ratios compare like with like. Figures:
 
 - overhead a trial (steady state): a trial's time in its worker minus the training time
-  its result.json reports (run folder, config, logs), mean over trials;
+  its result.json reports (run folder, config, checkpoints, logs), median over trials
+  (a worker's first trial also pays the imports: that is in the next figure);
 - overhead a trial (all in): (sweep wall - sum of training times) / trials with 1
   worker, which also spreads the workers' start-up (imports) over the trials;
-- speedup 1 -> 2 workers: wall(1) / wall(2); Ray's overhead: (wall(ray, 2) -
-  wall(local, 2)) / trials, Ray's start-up included.
+- speedup 1 -> 2 workers: wall(1) / wall(2); Ray's overhead a trial: the ray sweep's
+  wall beyond its ideal (sum of training times / workers) minus the local sweep's, over
+  the trials - Ray's start-up included, and fair when the machine's load drifts between
+  the two runs (training times then differ).
 
 Writes runs/bench_sweep/result.json and bench_sweep.png; prints one line per figure.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -65,7 +69,8 @@ def run_sweep(spec: Path, out: Path, engine: str, workers: int) -> dict:
     return {"engine": engine, "workers": workers, "wall_s": wall, "trials": len(trained),
             "train_s_total": float(np.sum(list(trained.values()))),
             "train_s_mean": float(np.mean(list(trained.values()))),
-            "steady_overhead_s": float(np.mean(steady))}
+            "steady_overhead_s": float(np.median(steady)),
+            "first_trial_overhead_s": float(np.max(steady))}
 
 
 def main() -> None:
@@ -94,6 +99,8 @@ def main() -> None:
     except ImportError:
         print("ray does not import: ray engine skipped (pip install 'tacsuite[ray]')")
     runs = [run_sweep(spec, out / f"{e}{w}", e, w) for e, w in plan]
+    for r in runs:
+        r["load_average_after"] = os.getloadavg()[0]
     one, two = runs[0], runs[1]
     result = {"trials": args.trials, "episodes": episodes, "runs": runs,
               "overhead_per_trial_s": one["steady_overhead_s"],
@@ -101,7 +108,8 @@ def main() -> None:
               / one["trials"],
               "speedup_2_workers": one["wall_s"] / two["wall_s"]}
     if len(runs) > 2:
-        result["ray_overhead_per_trial_s"] = (runs[2]["wall_s"] - two["wall_s"]) / args.trials
+        excess = [r["wall_s"] - r["train_s_total"] / r["workers"] for r in (two, runs[2])]
+        result["ray_overhead_per_trial_s"] = (excess[1] - excess[0]) / args.trials
         result["ray_wall_over_local"] = runs[2]["wall_s"] / two["wall_s"]
     atomic.write_json(out / "result.json", result)
     print(f"{args.trials} trials of lsvi-ucb x {episodes} episodes "
@@ -115,7 +123,7 @@ def main() -> None:
     print(f"speedup 1 -> 2 workers: {result['speedup_2_workers']:.2f}x")
     if "ray_overhead_per_trial_s" in result:
         print(f"ray vs local (2 workers): {result['ray_wall_over_local']:.2f}x wall, "
-              f"{result['ray_overhead_per_trial_s']:+.2f} s a trial")
+              f"{result['ray_overhead_per_trial_s']:+.2f} s a trial beyond the ideal wall")
     fig, axes = plots.figure(ncols=1, width=5.2, height=3.6, layout="constrained")
     ax = axes[0][0]
     xs = np.arange(len(runs))
