@@ -2,12 +2,16 @@
 
     python scripts/reproduce_mbrcsl.py            # 5 seeds, default budgets (~15 min, 1 core)
     python scripts/reproduce_mbrcsl.py --quick    # 2 seeds, small budgets (~1-2 min)
+    python scripts/reproduce_mbrcsl.py --workers 2 [--engine ray]   # trials in parallel
 
-Writes runs/reproduce_mbrcsl/{result.json, table.md, mbrcsl_table.png, bellman_width.png}:
-IQM of evaluation return and success rate over seeds with 95% stratified-bootstrap CIs,
-and the Bellman-completeness width experiment of tacsuite.theory.bellman_completeness.
-The MBRCSL row lists the rollouts kept per seed: 0 means the filter kept nothing and the
-run fell back to plain RCSL on the dataset.
+The runs are the sweep `scripts/sweeps/reproduce_mbrcsl.yaml` (`_quick.yaml` with
+--quick), run by `tacsuite sweep` into OUT/sweep/ (resumable: a rerun keeps finished
+trials; `tacsuite report OUT/sweep --metric eval_return` gives the generic report).
+Writes OUT/{result.json, table.md, mbrcsl_table.png, bellman_width.png}: IQM of
+evaluation return and success rate over seeds with 95% stratified-bootstrap CIs, and the
+Bellman-completeness width experiment of tacsuite.theory.bellman_completeness. The MBRCSL
+row lists the rollouts kept per seed: 0 means the filter kept nothing and the run fell
+back to plain RCSL on the dataset.
 """
 
 from __future__ import annotations
@@ -22,27 +26,40 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from tacsuite.agents import bc, dt_lite, iql, mbrcsl, pbc, rcsl  # noqa: E402
-from tacsuite.common import atomic, plots, stats  # noqa: E402
-from tacsuite.common.progress import progress  # noqa: E402
+from tacsuite.commands import sweep  # noqa: E402
+from tacsuite.common import atomic, plots, stats, sweepspec  # noqa: E402
 from tacsuite.theory import bellman_completeness  # noqa: E402
 
-METHODS = {"bc": bc, "pbc": pbc, "rcsl": rcsl, "dt_lite": dt_lite, "iql": iql,
-           "mbrcsl": mbrcsl}
-LABELS = {"bc": "BC", "pbc": "%BC (10%)", "rcsl": "RCSL", "dt_lite": "DT-lite",
+SPECS = Path(__file__).resolve().parent / "sweeps"
+LABELS = {"bc": "BC", "pbc": "%BC (10%)", "rcsl": "RCSL", "dt-lite": "DT-lite",
           "iql": "IQL", "mbrcsl": "MBRCSL"}
-QUICK = {"bc": dict(epochs=10), "pbc": dict(epochs=15),
-         "rcsl": dict(hidden=(128, 128), epochs=15),
-         "dt_lite": dict(epochs=1, context=5, embed=32, layers=1),
-         "iql": dict(steps=2000, hidden=(64, 64)),
-         "mbrcsl": dict(model_hidden=(128, 128), model_epochs=8, behavior_hidden=(128, 128),
-                        behavior_epochs=10, rcsl_hidden=(128, 128), rcsl_epochs=15, keep=100)}
+
+
+def sweep_spec(args) -> dict:
+    """The shipped spec with the command line's choices applied."""
+    spec = sweepspec.load(SPECS / f"reproduce_mbrcsl{'_quick' if args.quick else ''}.yaml")
+    algos = spec["algo"] if isinstance(spec["algo"], dict) else {a: {} for a in spec["algo"]}
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods \
+        else list(algos)
+    for m in methods:
+        if m not in algos:
+            raise SystemExit(f"unknown method {m!r}; choose from {', '.join(algos)}")
+    algos = {m: dict(algos[m]) for m in methods}
+    if "mbrcsl" in algos:
+        algos["mbrcsl"].update(behavior_temperature=args.behavior_temperature,
+                               margin=args.margin)
+    spec["algo"] = algos
+    spec["options"].update(env=args.env, dataset=args.dataset,
+                           eval_episodes=args.eval_episodes)
+    if args.seeds is not None:
+        spec["seeds"] = list(range(args.seeds))
+    return spec
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, default=5, help="seeds per method")
-    p.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per method (spec: 5, 2)")
+    p.add_argument("--methods", default="", help="comma-separated subset (default all)")
     p.add_argument("--env", default="tacsuite/GridStitch-v0", help="evaluation env id")
     p.add_argument("--dataset", default="gridstitch-mixed", help="named dataset")
     p.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation")
@@ -52,31 +69,24 @@ def main(argv=None) -> int:
                    help="MBRCSL rollout action-noise scale (3 for PointMazeStitch)")
     p.add_argument("--margin", type=float, default=0.0,
                    help="MBRCSL keeps rollouts above the dataset best + margin")
+    p.add_argument("--workers", type=int, default=1, help="trials run at once")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
     args = p.parse_args(argv)
-    seeds = 2 if args.quick else args.seeds
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    for m in methods:
-        if m not in METHODS:
-            raise SystemExit(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
     out = Path(args.out)
     t0 = time.perf_counter()
+    spec = sweep_spec(args)
+    atomic.write_json(out / "spec.json", spec)
+    status = sweep.main([str(out / "spec.json"), "--out", str(out / "sweep"), "--engine",
+                         args.engine, "--workers", str(args.workers)], "reproduce_mbrcsl")
+    if status != 0:
+        raise SystemExit(f"some trials failed (see {out / 'sweep' / 'failed'}/); fix the "
+                         f"cause, run `tacsuite sweep {out / 'spec.json'} --out "
+                         f"{out / 'sweep'} --retry-failed`, then this script again")
     runs: dict[str, list[dict]] = {}
-    bar = progress(total=len(methods) * seeds, desc="reproduce_mbrcsl", unit="run")
-    for m in methods:
-        module = METHODS[m]
-        for seed in range(seeds):
-            cfg = module.Config(env=args.env, dataset=args.dataset, seed=seed,
-                                eval_episodes=args.eval_episodes,
-                                out=str(out / "runs" / f"{m}_s{seed}"), overwrite=True,
-                                **(QUICK[m] if args.quick else {}),
-                                **({"behavior_temperature": args.behavior_temperature,
-                                    "margin": args.margin} if m == "mbrcsl" else {}))
-            r = module.train(cfg)
-            bar.update(1)
-            runs.setdefault(m, []).append(r)
-            bar.write(f"{m:8s} seed {seed}: return {r['eval_return']:6.2f}  success "
-                      f"{r['success_rate']:.2f}  ({r['seconds']:.1f}s)")
-    bar.close()
+    for t in sweepspec.trials(spec):
+        runs.setdefault(t.algo, []).append(atomic.read_json(out / "sweep" / t.name /
+                                                            "result.json"))
+    methods, seeds = list(runs), len(spec["seeds"])
     dataset_max = runs[methods[0]][0]["dataset_max_return"]
     table = {}
     for m, rs in runs.items():

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Mean return with a CI of a trained policy in a (shifted) environment."),
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),
     "sweep": ("tacsuite.commands.sweep",
-              "Run a sweep spec (algorithms x options x seeds) in parallel, resumably."),
+              "Run a sweep spec (algorithms x options x seeds) locally or on Ray, resumably."),
     "report": ("tacsuite.commands.report",
                "IQM with bootstrap CIs, curves and profiles of a sweep folder."),
 }

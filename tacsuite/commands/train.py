@@ -12,6 +12,7 @@ import importlib
 import json
 
 from tacsuite.common.cliargs import dispatch, run_config
+from tacsuite.common.tblog import tensorboard
 
 TRAINERS: dict[str, str] = {
     "dr-rpo": "tacsuite.agents.dr_rpo",
@@ -59,13 +60,16 @@ def summary_line(name: str, result: dict, out: str, module=None) -> str:
 
 def _runner(name: str, module_path: str):
     def run(argv: list[str], prog: str) -> int:
-        as_json = "--json" in argv
-        argv = [a for a in argv if a != "--json"]
+        as_json, board = "--json" in argv, "--tensorboard" in argv
+        argv = [a for a in argv if a not in ("--json", "--tensorboard")]
         module = importlib.import_module(module_path)
         description = (module.__doc__ or "").strip().split("\n\n")[0]
         config = run_config(module.Config, argv, prog, description=description +
-                            "\n\nPrints a one-line summary; --json prints result.json instead.")
-        result = module.train(config)
+                            "\n\nPrints a one-line summary; --json prints result.json instead. "
+                            "--tensorboard also writes TensorBoard event files to "
+                            "OUT/tensorboard/.")
+        with tensorboard(board):
+            result = module.train(config)
         if as_json:
             print(json.dumps(result))
         else:

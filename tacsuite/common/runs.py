@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import fcntl
+import functools
 import json
 import os
 import platform
@@ -31,14 +32,18 @@ from typing import Any
 
 import numpy as np
 
-from tacsuite.common import atomic
+from tacsuite.common import atomic, tblog
 
 _PACKAGES = ("tacsuite", "numpy", "scipy", "gymnasium", "taichi", "torch",
              "stable-baselines3", "matplotlib", "minari")
 
 
+@functools.lru_cache(maxsize=8)
 def git_sha(cwd: str | os.PathLike | None = None) -> str | None:
-    """The commit of the source tree (with `-dirty` when it has local changes)."""
+    """The commit of the source tree (with `-dirty` when it has local changes).
+
+    Asked once a process: a long-lived sweep worker keeps running the code it imported
+    at start-up, so that is the commit its runs must name."""
     here = Path(cwd) if cwd else Path(__file__).resolve().parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
@@ -51,6 +56,11 @@ def git_sha(cwd: str | os.PathLike | None = None) -> str | None:
 
 
 def package_versions() -> dict[str, str | None]:
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for name in _PACKAGES:
         try:
@@ -229,12 +239,21 @@ class RunDir:
                 info["resumed_from"] = atomic.read_json(self.path / "config.json")
                 info["resumed_from"].pop("resumed_from", None)
             atomic.write_json(self.path / "config.json", info)
+            self._tb = None
+            if tblog.enabled():
+                self._tb = tblog.Writer(self.path / "tensorboard")
         except BaseException:
             self.lock.release()
             raise
 
     def close(self) -> None:
+        self._close_tensorboard()
         self.lock.release()
+
+    def _close_tensorboard(self) -> None:
+        if getattr(self, "_tb", None) is not None:
+            self._tb.close()
+            self._tb = None
 
     def __enter__(self) -> RunDir:
         return self
@@ -272,6 +291,8 @@ class RunDir:
         with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(atomic.to_jsonable(metrics)) + "\n")
             fh.flush()
+        if self._tb is not None:  # `--tensorboard`: the same line as event-file scalars
+            self._tb.add(atomic.to_jsonable(metrics))
 
     def keep_metrics(self, keep) -> None:
         """On resume: drop the metric lines a killed run wrote after its last checkpoint."""
@@ -289,6 +310,7 @@ class RunDir:
         atomic.write_text(path, "".join(x + "\n" for x in kept))
 
     def write_result(self, result: dict[str, Any]) -> Path:
+        self._close_tensorboard()  # result.json marks a finished run: events are complete
         return atomic.write_json(self.path / "result.json", result)
 
     def save_array(self, name: str, array: np.ndarray) -> Path:

@@ -3,7 +3,8 @@
 A spec (YAML or JSON) is a mapping:
 
     command: train            # the `tacsuite` command every trial runs
-    algo: [lsvi-ucb, dr-rpo]  # one or more `tacsuite train` algorithms
+    algo: [lsvi-ucb, dr-rpo]  # one or more `tacsuite train` algorithms, or a mapping
+                              # {algo: {its own options}} (e.g. {iql: {steps: 2000}})
     options:                  # fixed options of every trial (Config field names)
       env: tacsuite/SimulatedLinearMDP-v0
       episodes: 20
@@ -14,6 +15,11 @@ A spec (YAML or JSON) is a mapping:
       seed: 0
       space: {bonus_scale: {uniform: [0.5, 2.0]}}
     seeds: [0, 1, 2]          # each option set runs once per seed
+
+    resources: {cpu: 1, gpu: 0}   # per trial (Ray schedules by them; local sets threads)
+
+`command` is `train` (algo = a `tacsuite train` algorithm) or `lsd learn` (algo = its
+`--algo`; `instance` goes in options). `train` trials also take `tensorboard: true`.
 
 A trial is one (algo, options, seed); its run folder is named by the options that vary
 and its seed, so the same spec always maps to the same folders (that is what makes a
@@ -43,18 +49,45 @@ class SpecError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]  # `tacsuite WORDS ...`
+    algo_flag: str | None  # None: the algorithm is the word after WORDS; else this option
+    positional: tuple[str, ...] = ()  # options given by position, in this order
+    extra: tuple[tuple[str, type], ...] = ()  # flags of the command beyond the Config
+
+
+COMMANDS = {
+    "train": Command(("train",), None, extra=(("tensorboard", bool),)),
+    "lsd learn": Command(("lsd", "learn"), "algo", positional=("instance",)),
+}
+
+
+@dataclasses.dataclass(frozen=True)
 class Trial:
     algo: str
     options: dict[str, Any]
     seed: int
     name: str
+    command: str = "train"
 
     def argv(self, out: str) -> list[str]:
-        args = ["train", self.algo]
+        cmd = COMMANDS[self.command]
+        args = list(cmd.words)
+        args += [self.algo] if cmd.algo_flag is None else []
+        args += [str(self.options[k]) for k in cmd.positional if k in self.options]
+        if cmd.algo_flag is not None:
+            args += ["--" + cmd.algo_flag.replace("_", "-"), self.algo]
         for key, value in self.options.items():
+            if key in cmd.positional:
+                continue
             flag = "--" + key.replace("_", "-")
             if isinstance(value, bool):
-                args.append(flag if value else "--no-" + key.replace("_", "-"))
+                if key in dict(cmd.extra):
+                    args += [flag] if value else []
+                else:
+                    args.append(flag if value else "--no-" + key.replace("_", "-"))
+            elif isinstance(value, list):
+                args += [flag, *map(str, value)]
             else:
                 args += [flag, str(value)]
         return args + ["--seed", str(self.seed), "--out", out]
@@ -85,19 +118,50 @@ def load(path: str | Path) -> dict:
     return spec
 
 
-def _fields(algo: str) -> dict[str, Any]:
-    from tacsuite.commands.train import TRAINERS
-
-    if algo not in TRAINERS:
-        raise SpecError(f"spec field 'algo': unknown algorithm {algo!r}; choose from "
-                        f"{', '.join(TRAINERS)}")
-    cls = importlib.import_module(TRAINERS[algo]).Config
+def _fields(command: str, algo: str) -> dict[str, Any]:
+    if command == "train":
+        from tacsuite.commands.train import TRAINERS as table
+    else:
+        from tacsuite.commands.lsd import LEARNER_CONFIGS as table
+    if algo not in table:
+        raise SpecError(f"spec field 'algo': unknown algorithm {algo!r} for {command!r}; "
+                        f"choose from {', '.join(table)}")
+    if command == "train":
+        cls = importlib.import_module(table[algo]).Config
+    else:
+        from tacsuite.commands.lsd import LearnConfig as cls
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    fields = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    fields.pop(COMMANDS[command].algo_flag or "", None)
+    return {**fields, **dict(COMMANDS[command].extra)}
+
+
+def resources(spec: dict) -> dict[str, float]:
+    """Per-trial {"cpu", "gpu"} of a spec (default one CPU, no GPU)."""
+    res = spec.get("resources") or {}
+    if not isinstance(res, dict):
+        raise SpecError("spec field 'resources': needs a mapping like {cpu: 1, gpu: 0}")
+    out = {"cpu": 1.0, "gpu": 0.0}
+    for key, value in res.items():
+        if key not in out:
+            raise SpecError(f"spec field 'resources.{key}': unknown; allowed are cpu, gpu")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
+                key == "cpu" and value == 0):
+            raise SpecError(f"spec field 'resources.{key}': needs a number "
+                            f"{'> 0' if key == 'cpu' else '>= 0'}, got {value!r}")
+        out[key] = float(value)
+    return out
 
 
 def _check_value(field: str, where: str, value: Any, hint: Any) -> None:
     origin = typing.get_origin(hint)
+    if origin is tuple and typing.get_args(hint)[-1:] == (Ellipsis,):  # e.g. hidden sizes
+        if not (isinstance(value, list) and value):
+            raise SpecError(f"spec field {where}: option {field!r} needs a non-empty list, got "
+                            f"{value!r}")
+        for v in value:
+            _check_value(field, where, v, typing.get_args(hint)[0])
+        return
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
@@ -154,13 +218,24 @@ def trials(spec: dict) -> list[Trial]:
         if key not in TOP_KEYS:
             raise SpecError(f"spec field {key!r}: unknown; allowed fields are "
                             f"{', '.join(TOP_KEYS)}")
-    if spec.get("command") != "train":
-        raise SpecError(f"spec field 'command': {spec.get('command')!r} not supported; a sweep "
-                        "runs 'train'")
+    command = spec.get("command")
+    if command not in COMMANDS:
+        raise SpecError(f"spec field 'command': {command!r} not supported; a sweep runs "
+                        f"{' or '.join(map(repr, COMMANDS))}")
+    resources(spec)
     algos = spec.get("algo")
     algos = [algos] if isinstance(algos, str) else algos
+    per_algo: dict = {}
+    if isinstance(algos, dict):  # {algo: {its own options}}
+        per_algo = {a: o or {} for a, o in algos.items()}
+        for a, o in per_algo.items():
+            if not isinstance(o, dict):
+                raise SpecError(f"spec field 'algo.{a}': needs a mapping of that algorithm's "
+                                f"options, got {o!r}")
+        algos = list(per_algo)
     if not (isinstance(algos, list) and algos and all(isinstance(a, str) for a in algos)):
-        raise SpecError("spec field 'algo': needs an algorithm name or a non-empty list")
+        raise SpecError("spec field 'algo': needs an algorithm name, a non-empty list, or a "
+                        "mapping of algorithm names to their own options")
     seeds = spec.get("seeds", [0])
     if not (isinstance(seeds, list) and seeds and
             all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
@@ -188,12 +263,14 @@ def trials(spec: dict) -> list[Trial]:
     out: list[Trial] = []
     names: dict[str, str] = {}
     for algo in algos:
-        fields = _fields(algo)
+        fields = _fields(command, algo)
+        own = per_algo.get(algo, {})
         for combo in combos:
-            opts = {**fixed, **combo}
+            opts = {**fixed, **own, **combo}
             for key, value in opts.items():
                 where = f"'grid.{key}'" if key in grid else (
-                    f"'random.space.{key}'" if key in varying else f"'options.{key}'")
+                    f"'random.space.{key}'" if key in varying else
+                    f"'algo.{algo}.{key}'" if key in own else f"'options.{key}'")
                 if key in RESERVED:
                     raise SpecError(f"spec field {where}: {key!r} is set by the sweep itself "
                                     "(use 'seeds' for seeds; folders come from --out)")
@@ -210,5 +287,5 @@ def trials(spec: dict) -> list[Trial]:
                     raise SpecError(f"spec field 'grid'/'seeds': duplicate trial {name!r} "
                                     "(the same options and seed appear twice)")
                 names[name] = key
-                out.append(Trial(algo, opts, seed, name))
+                out.append(Trial(algo, opts, seed, name, command))
     return out

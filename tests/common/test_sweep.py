@@ -37,6 +37,9 @@ def _write(tmp_path: Path, spec: dict) -> str:
     ({"grid": {"bonus": ["round"]}}, ["'grid.bonus'", "'round'", "'elliptical'"]),
     ({"options": {"seed": 3}}, ["'options.seed'", "seeds"]),
     ({"grdi": {}}, ["'grdi'", "allowed fields"]),
+    ({"resources": {"cpu": 0}}, ["'resources.cpu'", "> 0"]),
+    ({"resources": {"tpu": 1}}, ["'resources.tpu'", "cpu, gpu"]),
+    ({"command": "lsd learn", "algo": "lsvi-ucb"}, ["'algo'", "'lsd learn'", "lp-ucb"]),
 ])
 def test_bad_specs_fail_before_any_trial_naming_the_field(tmp_path, capsys, change, words):
     out = tmp_path / "sweep"
@@ -145,3 +148,110 @@ def test_a_second_driver_on_the_same_folder_is_refused(tmp_path, capsys):
         assert main(["sweep", _write(tmp_path, BASE), "--out", str(out)]) == 2
     assert "another `tacsuite sweep` is running" in capsys.readouterr().err
     assert not (out / "lsvi-ucb,seed=0").exists()
+
+
+def test_a_killed_worker_fails_only_its_trial_and_retry_completes_the_sweep(tmp_path):
+    # Trials long enough to be caught running (a worker's first trial also imports torch);
+    # the sweep's 2 workers each log their process id at the top of the trial's log.
+    spec = _write(tmp_path, {**BASE, "options": {**BASE["options"], "episodes": 60},
+                             "seeds": [0, 1, 2]})
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "tacsuite", "sweep", spec, "--workers", "2", "--out", str(out)]
+    driver = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    victim, deadline = None, time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline:
+        for log in sorted(out.glob("logs/*.log")):
+            first = log.read_text().split("\n", 1)[0]
+            if first.startswith("# worker process ") and not (
+                    out / log.stem / "result.json").exists():
+                victim = (log.stem, int(first.split()[-1]))
+                break
+        time.sleep(0.02)
+    assert victim is not None, "no trial seen running"
+    os.kill(victim[1], signal.SIGKILL)
+    text, _ = driver.communicate(timeout=180)
+    assert driver.returncode == 1, text
+    assert f"{victim[0]}: FAILED (worker killed by SIGKILL)" in text
+    failed = json.loads((out / "failed" / f"{victim[0]}.json").read_text())
+    assert failed["exit_status"] == -signal.SIGKILL and "SIGKILL" in failed["error"]
+    others = _result_mtimes(out)
+    assert set(others) == {f"lsvi-ucb,seed={s}" for s in range(3)} - {victim[0]}
+    done = subprocess.run(cmd + ["--retry-failed"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 finished" in done.stdout and "ran 1 trials" in done.stdout
+    final = _result_mtimes(out)
+    assert len(final) == 3 and all(final[k] == v for k, v in others.items())
+    assert not list((out / "failed").glob("*.json"))
+
+
+def _without_timing(obj):
+    if isinstance(obj, dict):
+        return {k: _without_timing(v) for k, v in obj.items()
+                if "seconds" not in k and not k.startswith("ms_")}
+    if isinstance(obj, list):
+        return [_without_timing(v) for v in obj]
+    return obj
+
+
+def test_local_and_ray_engines_give_the_same_trials(tmp_path):
+    pytest.importorskip("ray.tune")
+    import numpy as np
+
+    # episodes=0 is refused: both engines record that trial as failed, with exit status 2.
+    spec = _write(tmp_path, {**BASE, "algo": ["lsvi-ucb", "dr-rpo"], "seeds": [0, 1],
+                             "grid": {"episodes": [5, 0]}, "resources": {"cpu": 1}})
+    outs = {}
+    for engine in ("local", "ray"):
+        outs[engine] = tmp_path / engine
+        argv = ["sweep", spec, "--engine", engine, "--workers", "2", "--out", str(outs[engine])]
+        assert main(argv) == 1, engine
+        failed = sorted((outs[engine] / "failed").glob("*.json"))
+        assert [p.stem for p in failed] == ["dr-rpo,episodes=0,seed=0", "dr-rpo,episodes=0,seed=1",
+                                            "lsvi-ucb,episodes=0,seed=0",
+                                            "lsvi-ucb,episodes=0,seed=1"], engine
+        assert all(json.loads(p.read_text())["exit_status"] == 2 for p in failed), engine
+    names = sorted(p.parent.name for p in outs["local"].glob("*/result.json"))
+    assert len(names) == 4
+    assert names == sorted(p.parent.name for p in outs["ray"].glob("*/result.json"))
+    for name in names:
+        a, b = (json.loads((outs[e] / name / "result.json").read_text()) for e in outs)
+        assert _without_timing(a) == _without_timing(b), name
+        assert np.array_equal(*(np.load(outs[e] / name / "returns.npy") for e in outs))
+        header = (outs["ray"] / "logs" / f"{name}.log").read_text().split("\n", 1)[0]
+        assert header.startswith("# ray trial process")
+
+
+def test_per_algo_options_and_list_options_become_flags(tmp_path, capsys):
+    spec = {"command": "train", "algo": {"bc": {"epochs": 3, "hidden": [8, 8]},
+                                         "iql": {"steps": 20}},
+            "options": {"eval_episodes": 2}, "seeds": [1]}
+    bc, iql = sweepspec.trials(spec)
+    assert bc.argv("o") == ["train", "bc", "--eval-episodes", "2", "--epochs", "3", "--hidden",
+                            "8", "8", "--seed", "1", "--out", "o"]
+    assert iql.options == {"eval_episodes": 2, "steps": 20}
+    for change, words in (({"bc": {"steps": 3}}, ["'algo.bc.steps'", "unknown option"]),
+                          ({"bc": {"hidden": 8}}, ["'algo.bc.hidden'", "list"]),
+                          ({"bc": {"hidden": [8, "x"]}}, ["'algo.bc.hidden'", "int"])):
+        assert main(["sweep", _write(tmp_path, {**spec, "algo": change}), "--out",
+                     str(tmp_path / "s")]) == 2
+        err = capsys.readouterr().err
+        assert all(w in err for w in words), (words, err)
+
+
+def test_lsd_learn_trials_run_as_a_sweep_and_report(tmp_path):
+    from tacsuite.envs.lsd_instance import random_instance
+
+    inst = tmp_path / "inst.json"
+    inst.write_text(json.dumps(random_instance(2, 2, 60, rng=0).to_dict()))
+    spec = _write(tmp_path, {"command": "lsd learn", "algo": ["ucb1", "lp-ucb"],
+                             "options": {"instance": str(inst), "planner_draws": 2},
+                             "seeds": [0, 1]})
+    out = tmp_path / "sweep"
+    assert main(["sweep", spec, "--workers", "2", "--out", str(out)]) == 0
+    for algo in ("ucb1", "lp-ucb"):
+        for seed in (0, 1):
+            res = json.loads((out / f"{algo},seed={seed}" / "result.json").read_text())
+            assert res["algo"] == algo and res["seed"] == seed and res["horizon"] == 60
+    assert main(["report", str(out), "--metric", "regret_vs_planner"]) == 0
+    rep = json.loads((out / "report" / "report.json").read_text())
+    assert {k: g["n"] for k, g in rep["groups"].items()} == {"ucb1": 2, "lp-ucb": 2}
