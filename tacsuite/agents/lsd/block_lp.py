@@ -18,6 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from tacsuite.agents.lsd.blocks import pick
+
 TIE = 1e-7
 
 
@@ -98,14 +100,16 @@ class BlockLP:
             raise RuntimeError(f"block LP failed: {out.message}")
         return float(-out.fun)
 
-    def best(self, first: np.ndarray, value: np.ndarray) -> list[int]:
+    def best(self, first: np.ndarray, value: np.ndarray,
+             rng: np.random.Generator | None = None) -> list[int]:
         """A block for first-pull values `first[i, t]` and repeat values `value[i, tau]`
-        (tau = 1..L-1; column 0 unused)."""
+        (tau = 1..L-1; column 0 unused); ties go to the lowest arm, or with `rng` to a
+        uniform draw among the tied arms."""
         c = self._costs(first, value)
         prefix: list[int] = []
         for _ in range(self.L - 1):
             vals = np.array([self.value(c, prefix + [a]) for a in range(self.k)])
-            prefix.append(int(np.flatnonzero(vals >= vals.max() - TIE)[0]))
+            prefix.append(pick(vals, TIE, rng))
         vals = np.array([c @ self._fixed(prefix + [a])[:, 0] for a in range(self.k)])
-        prefix.append(int(np.flatnonzero(vals >= vals.max() - TIE)[0]))
+        prefix.append(pick(vals, TIE, rng))
         return prefix

@@ -37,6 +37,8 @@ from tacsuite.agents.lsd.blocks import (
     make_oracle,
     repeat_values,
     resolve_view,
+    state_keys,
+    tie_rng,
 )
 from tacsuite.agents.lsd.online import LearnResult, run
 from tacsuite.envs.lsd_instance import LSDInstance
@@ -57,6 +59,12 @@ class ISICombUCB1Config:
     oracle: str = "exact"
     """Block oracle: exact (score every block) or lp (the authors' LP rounding, delay
     states only, about 400 times slower)."""
+    refresh: str = "block"
+    """When indices are recomputed: block (all, at each block start) or visited (the
+    authors' code: after each counted play, those of the states the arms sit in)."""
+    ties: str = "first"
+    """Best blocks (exact oracle) or arms (lp rounding) tied in score: first (the
+    lexicographically first block, the lowest arm) or random (a seeded uniform draw)."""
 
 
 class ISICombUCB1:
@@ -70,19 +78,22 @@ class ISICombUCB1:
         L = config.d + 1 if config.d else default_length(k)
         cap = min(L, M + 1 if self.view == "delay" else M)
         self.blocks = enumerate_blocks(k, L, self.view, cap)
-        self.table = UCBTable(k, cap, L, config.alpha)
+        self.table = UCBTable(k, cap, L, config.alpha, config.refresh)
         self.lp = make_oracle(config.oracle, self.view, k, L)
         self.queue: list[int] = []
+        self.rng = tie_rng(config.ties, config.seed)
         self.played: list[int] = []
 
     def act(self, t: int, state: np.ndarray) -> int:
+        self.state = state
         if not self.queue:
             idx = self.table.indices(t)
             if self.lp is None:
-                self.queue = self.blocks.best(self.blocks.inner @ idx.ravel())
+                self.queue = self.blocks.best(self.blocks.inner @ idx.ravel(), self.rng)
             else:
                 k, L = idx.shape[0], self.blocks.length
-                self.queue = self.lp.best(np.zeros((k, L)), repeat_values(idx, self.blocks))
+                self.queue = self.lp.best(np.zeros((k, L)), repeat_values(idx, self.blocks),
+                                         self.rng)
             self.played = []
         return self.queue.pop(0)
 
@@ -92,6 +103,8 @@ class ISICombUCB1:
         self.played.append(arm)
         if seen and not (self.view == "lsd" and opening):
             self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
+            if self.table.refresh == "visited":
+                self.table.revisit(t + 1, state_keys(self.state, self.view, self.blocks.cap))
 
 
 def learn(instance: LSDInstance, config: ISICombUCB1Config | None = None) -> LearnResult:
