@@ -196,7 +196,8 @@ def figure3_short():
 
 
 def test_figure3_totals_are_pinned_and_ordered(figure3_short):
-    """Seeded totals at T = 1200 with the paper's d = 3: ISI-CombUCB1 far ahead of greedy
+    """Seeded totals at T = 1200 with the paper's d = 3 and the authors' LP-rounding
+    oracle (the default here) and with the exact one: ISI-CombUCB1 far ahead of greedy
     and CombUCB1 (which lumps delays >= 3 and so misses arm 2's 0.96 at delay 9), lp-ucb
     (which models every delay) ahead of all."""
     inst = figure3_short
@@ -204,6 +205,10 @@ def test_figure3_totals_are_pinned_and_ordered(figure3_short):
     comb = combucb1.learn(inst, combucb1.CombUCB1Config(seed=0, d=3))
     lp = lp_ucb.learn(inst, lp_ucb.LPUCBConfig(seed=0, monotone=False))
     g = greedy.plan(inst).expected_reward
+    assert isi.rewards.sum() == 325 and comb.rewards.sum() == 172
+    assert lp.means.sum() > isi.means.sum() > 1.5 * g > 1.5 * 0.9 * comb.means.sum()
+    isi = isi_combucb1.learn(inst, isi_combucb1.ISICombUCB1Config(seed=0, d=3, oracle="exact"))
+    comb = combucb1.learn(inst, combucb1.CombUCB1Config(seed=0, d=3, oracle="exact"))
     assert isi.rewards.sum() == 322 and comb.rewards.sum() == 169
     assert lp.means.sum() > isi.means.sum() > 1.5 * g > 1.5 * 0.9 * comb.means.sum()
 

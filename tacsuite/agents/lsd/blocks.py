@@ -29,7 +29,7 @@ from tacsuite.agents.lsd.online import StateEstimates
 
 MAX_SEQUENCES = 60_000
 VIEWS = ("auto", "delay", "lsd")
-ORACLES = ("exact", "lp")
+ORACLES = ("auto", "exact", "lp")
 TIE = 1e-9  # scores within this of the best are ties
 TIES = ("first", "random")
 
@@ -196,9 +196,13 @@ def state_keys(state: np.ndarray, view: str, cap: int) -> np.ndarray:
 
 
 def make_oracle(oracle: str, view: str, k: int, length: int):
-    """None for the exact oracle, else the authors' LP rounding (`block_lp.BlockLP`)."""
+    """None for the exact oracle, else the authors' LP rounding (`block_lp.BlockLP`);
+    "auto" is the LP rounding on delay states (the published experiments' oracle) and
+    the exact one on signed LSD states, where the LP does not apply."""
     if oracle not in ORACLES:
         raise ValueError(f"oracle {oracle!r} is not one of {list(ORACLES)}")
+    if oracle == "auto":
+        oracle = "lp" if view == "delay" else "exact"
     if oracle == "exact":
         return None
     if view != "delay":

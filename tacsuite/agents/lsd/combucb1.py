@@ -9,8 +9,10 @@ maximising the sum of the UCB indices of its plays is played, and every play upd
 estimate of its base arm. States beyond d are lumped into state d, which is what makes
 this baseline weak on instances where long rests pay. Choices as in `isi_combucb1`
 (delay states on delay-only instances, index mean + sqrt(1.5 log t / n) with t the rounds
-so far, unseen base arms at d sqrt(1.5 log(k d)), exact oracle with lexicographic ties
-by default, the authors' LP rounding with `oracle="lp"`).
+so far, unseen base arms at d sqrt(1.5 log(k d)), the authors' LP-rounding oracle on
+delay states by default, `oracle="exact"` to score every block; `refresh` and `ties`
+as there). The first plays' indices come from the block's start states, as the authors'
+code builds them: the state an arm has at its first play, delays beyond d lumped into d.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ class CombUCB1Config:
     """Confidence width sqrt(alpha * log t / n)."""
     states: str = "auto"
     """Base-arm states: delay, lsd or auto (delay when the instance is delay-only)."""
-    oracle: str = "exact"
-    """Block oracle: exact (score every block) or lp (the authors' LP rounding, delay
-    states only)."""
+    oracle: str = "auto"
+    """Block oracle: lp (the authors' LP rounding, delay states only), exact (score
+    every block), auto (lp on delay states, else exact)."""
     refresh: str = "block"
     """When indices are recomputed: block (all, at each block start) or visited (the
     authors' code: after each counted play, those of the states the arms sit in)."""
