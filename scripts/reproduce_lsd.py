@@ -177,9 +177,12 @@ def authors_totals(name: str) -> dict:
     return out
 
 
-def laforgue(seeds: int, horizon_scale: float, lp_seeds: int) -> dict:
+def laforgue(seeds: int, horizon_scale: float, lp_seeds: int,
+             only: tuple[str, ...] = ("figure3", "figure4")) -> dict:
     out = {}
     for name, inst in laforgue_instances().items():
+        if name not in only:
+            continue
         if horizon_scale != 1.0:
             inst = inst.with_horizon(max(100, int(inst.horizon * horizon_scale)))
         at_paper = inst.horizon == PAPER_HORIZON[name]
@@ -315,6 +318,9 @@ def main() -> None:
                    help="seeds of the block learners with the authors' (slow) LP oracle; 0 "
                         "skips them")
     p.add_argument("--only-laforgue", action="store_true", help="skip sections 1 and 2")
+    p.add_argument("--figures", default="figure3,figure4",
+                   help="Laforgue et al. instances to run (comma-separated), e.g. one per "
+                        "process to run them side by side")
     p.add_argument("--quick", action="store_true", help="small run for a smoke check")
     p.add_argument("--out", default="runs/reproduce_lsd")
     a = p.parse_args()
@@ -327,7 +333,11 @@ def main() -> None:
     if not a.only_laforgue:
         ratio = ratios(a.instances, a.horizon, a.draws)
         curves, regret = regret_curves(a.online_horizon, a.seeds)
-    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.lp_seeds)
+    figures = tuple(a.figures.split(","))
+    bad = sorted(set(figures) - {"figure3", "figure4"})
+    if bad:
+        p.error(f"--figures: {bad} not among figure3, figure4")
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.lp_seeds, figures)
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",
