@@ -10,12 +10,12 @@
    seeds (mean and 95% t-interval of the realised Bernoulli totals, as the paper counts
    them), the regret against the exact optimum, and, at the published horizons only, the
    published single-seed totals beside them. ISI-CombUCB1 and CombUCB1 use the paper's
-   block parameter (d = 3 on Figure 3, d = 10 on Figure 4), with our exact block oracle,
-   with the authors' LP rounding (`oracle="lp"`), and with that and the authors' index
-   refresh (`refresh="visited"`): their code's choices together. Beside the published
-   totals: the reruns of the authors' code known per seed, their sd (what one seed's
-   total may differ by), and whether each 10-seed mean is within 3% of the published
-   total.
+   block parameter (d = 3 on Figure 3, d = 10 on Figure 4) and, as shipped, the authors'
+   LP-rounding block oracle; variants with the exact oracle (`oracle="exact"`) and with
+   the authors' index refresh (`refresh="visited"`: their code's choices together).
+   Beside the published totals: the reruns of the authors' code known per seed, their
+   sd (what one seed's total may differ by), and whether each 10-seed mean is within 3%
+   of the published total.
 
 Writes runs/reproduce_lsd/result.json and lsd.png.
 """
@@ -58,19 +58,22 @@ PAPER_TOTALS = {"figure3": {"isi-combucb1": 1064, "combucb1": 588, "oracle-greed
                 "figure4": {"isi-combucb1": 1253, "combucb1": 1374, "oracle-greedy": 183}}
 # Totals of the same public code rerun, by seed (seed 0 rerun on another machine may
 # differ from the published seed-0 total: the LP solver's near-ties fall differently):
-# the seed-to-seed spread that a single published total carries. Figure 4's CombUCB1
-# reruns are taken as seeds 0 and 1.
+# the seed-to-seed spread that a single published total carries. Figure 4's seed-1
+# totals (1246, 1249, 183) were rerun twice with the same result, so its other CombUCB1
+# rerun (1382) is seed 0.
 AUTHORS_RERUNS = {"figure3": {"isi-combucb1": {0: 1063, 1: 1058, 2: 1050},
                               "combucb1": {0: 588},
                               "oracle-greedy": {0: 542, 1: 517, 2: 554}},
-                  "figure4": {"isi-combucb1": {1: 1246}, "combucb1": {0: 1382, 1: 1249}}}
+                  "figure4": {"isi-combucb1": {1: 1246}, "combucb1": {0: 1382, 1: 1249},
+                              "oracle-greedy": {1: 183}}}
 TOLERANCE = 0.03  # "within 3% of the published totals"
 PAPER_HORIZON = {"figure3": 3600, "figure4": 3300}
 PAPER_D = {"figure3": 3, "figure4": 10}
-# The authors' choices, one at a time: their LP-rounding block oracle, and with it their
-# index refresh (only the states the arms sit in), i.e. their code as a whole.
-VARIANTS = {" (lp oracle)": {"oracle": "lp"},
-            " (lp oracle, visited refresh)": {"oracle": "lp", "refresh": "visited"}}
+# Beside the block learners as shipped (the authors' LP-rounding oracle on these delay
+# instances): the exact oracle, and the authors' index refresh (only the states the arms
+# sit in), which with the LP oracle is their code's choices as a whole.
+VARIANTS = {" (exact oracle)": {"oracle": "exact"},
+            " (visited refresh)": {"refresh": "visited"}}
 BLOCK = {"isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
          "combucb1": (combucb1, combucb1.CombUCB1Config)}
 
@@ -177,7 +180,7 @@ def authors_totals(name: str) -> dict:
     return out
 
 
-def laforgue(seeds: int, horizon_scale: float, lp_seeds: int,
+def laforgue(seeds: int, horizon_scale: float, variant_seeds: int,
              only: tuple[str, ...] = ("figure3", "figure4")) -> dict:
     out = {}
     for name, inst in laforgue_instances().items():
@@ -203,13 +206,13 @@ def laforgue(seeds: int, horizon_scale: float, lp_seeds: int,
         learners = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig, {"monotone": inst.is_monotone}),
                     "ucb1": (ucb1, ucb1.UCB1Config, {})}
         for lname, (mod, _) in BLOCK.items():
-            learners[lname] = (mod, BLOCK[lname][1], {"d": PAPER_D[name]})
-            if lp_seeds:
+            learners[lname] = (mod, BLOCK[lname][1], {"d": PAPER_D[name], "oracle": "auto"})
+            if variant_seeds:
                 for suffix, opts in VARIANTS.items():
                     learners[lname + suffix] = (mod, BLOCK[lname][1],
                                                 {"d": PAPER_D[name], **opts})
         for lname, (mod, cfg, extra) in learners.items():
-            n = lp_seeds if extra.get("oracle") == "lp" else seeds
+            n = variant_seeds if lname != base_name(lname) else seeds
             res = [mod.learn(inst, cfg(seed=s, **extra)) for s in range(n)]
             rows[lname] = _summary([r.rewards.sum() for r in res], [r.means.sum() for r in res],
                                    opt)
@@ -314,9 +317,9 @@ def main() -> None:
     p.add_argument("--laforgue-scale", type=float, default=1.0,
                    help="fraction of the published horizons (3600, 3300)")
     p.add_argument("--laforgue-seeds", type=int, default=10)
-    p.add_argument("--lp-seeds", type=int, default=10,
-                   help="seeds of the block learners with the authors' (slow) LP oracle; 0 "
-                        "skips them")
+    p.add_argument("--variant-seeds", type=int, default=10,
+                   help="seeds of the block learners' variants (exact oracle, visited "
+                        "refresh); 0 skips them")
     p.add_argument("--only-laforgue", action="store_true", help="skip sections 1 and 2")
     p.add_argument("--figures", default="figure3,figure4",
                    help="Laforgue et al. instances to run (comma-separated), e.g. one per "
@@ -326,7 +329,7 @@ def main() -> None:
     a = p.parse_args()
     if a.quick:
         a.instances, a.draws, a.seeds, a.online_horizon = 20, 4, 3, 1500
-        a.laforgue_scale, a.laforgue_seeds, a.lp_seeds = 0.3, 3, 0
+        a.laforgue_scale, a.laforgue_seeds, a.variant_seeds = 0.3, 3, 0
     out = Path(a.out)
     t0 = time.perf_counter()
     ratio, curves, regret = {}, {}, {}
@@ -337,7 +340,7 @@ def main() -> None:
     bad = sorted(set(figures) - {"figure3", "figure4"})
     if bad:
         p.error(f"--figures: {bad} not among figure3, figure4")
-    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.lp_seeds, figures)
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures)
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",
