@@ -107,6 +107,36 @@ def test_ucb_indices_by_hand():
     assert idx[0, 3 + 2] == pytest.approx(table.unseen) and idx[0, 3] == 0.0
 
 
+def test_visited_refresh_keeps_stale_indices_by_hand():
+    """The authors' refresh: only the base arms the arms sit in are recomputed, with the
+    log of that round; the others keep their old value."""
+    table = blocks.UCBTable(k=2, cap=3, length=3, alpha=1.5, refresh="visited")
+    table.add(0, 1, 1.0)
+    table.revisit(4, np.array([1, 2]))  # arm 0 sits at delay 1 (seen), arm 1 at 2 (unseen)
+    stale = 1.0 + math.sqrt(1.5 * math.log(4))
+    assert table.indices(100)[0, 3 + 1] == pytest.approx(stale)
+    assert table.indices(100)[1, 3 + 2] == pytest.approx(table.unseen)
+    table.add(0, 2, 0.0)
+    table.revisit(9, np.array([2, 3]))
+    idx = table.indices(100)
+    assert idx[0, 3 + 1] == pytest.approx(stale)  # not visited: still the round-4 value
+    assert idx[0, 3 + 2] == pytest.approx(math.sqrt(1.5 * math.log(9)))
+    assert blocks.UCBTable(2, 3, 3, 1.5).indices(100)[0, 3 + 1] == pytest.approx(table.unseen)
+    with pytest.raises(ValueError, match="refresh 'never' is not one of"):
+        blocks.UCBTable(2, 3, 3, 1.5, refresh="never")
+
+
+def test_random_ties_draw_among_the_tied_only():
+    score = np.array([1.0, 3.0, 2.0, 3.0, 3.0 - 1e-12])
+    assert blocks.pick(score, 1e-9, None) == 1
+    rng = blocks.tie_rng("random", 0)
+    drawn = {blocks.pick(score, 1e-9, rng) for _ in range(200)}
+    assert drawn == {1, 3, 4}
+    assert blocks.tie_rng("first", 0) is None
+    with pytest.raises(ValueError, match="ties 'any' is not one of"):
+        blocks.tie_rng("any", 0)
+
+
 def test_first_play_keys_follow_the_env():
     """The state an arm has at its first play of the block, as the env reports it."""
     M, L = 3, 4
@@ -166,7 +196,8 @@ def figure3_short():
 
 
 def test_figure3_totals_are_pinned_and_ordered(figure3_short):
-    """Seeded totals at T = 1200 with the paper's d = 3: ISI-CombUCB1 far ahead of greedy
+    """Seeded totals at T = 1200 with the paper's d = 3 and the authors' LP-rounding
+    oracle (the default here) and with the exact one: ISI-CombUCB1 far ahead of greedy
     and CombUCB1 (which lumps delays >= 3 and so misses arm 2's 0.96 at delay 9), lp-ucb
     (which models every delay) ahead of all."""
     inst = figure3_short
@@ -174,6 +205,10 @@ def test_figure3_totals_are_pinned_and_ordered(figure3_short):
     comb = combucb1.learn(inst, combucb1.CombUCB1Config(seed=0, d=3))
     lp = lp_ucb.learn(inst, lp_ucb.LPUCBConfig(seed=0, monotone=False))
     g = greedy.plan(inst).expected_reward
+    assert isi.rewards.sum() == 325 and comb.rewards.sum() == 172
+    assert lp.means.sum() > isi.means.sum() > 1.5 * g > 1.5 * 0.9 * comb.means.sum()
+    isi = isi_combucb1.learn(inst, isi_combucb1.ISICombUCB1Config(seed=0, d=3, oracle="exact"))
+    comb = combucb1.learn(inst, combucb1.CombUCB1Config(seed=0, d=3, oracle="exact"))
     assert isi.rewards.sum() == 322 and comb.rewards.sum() == 169
     assert lp.means.sum() > isi.means.sum() > 1.5 * g > 1.5 * 0.9 * comb.means.sum()
 

@@ -29,8 +29,24 @@ from tacsuite.agents.lsd.online import StateEstimates
 
 MAX_SEQUENCES = 60_000
 VIEWS = ("auto", "delay", "lsd")
-ORACLES = ("exact", "lp")
-TIE = 1e-9  # scores within this of the best are ties, resolved to the first sequence
+ORACLES = ("auto", "exact", "lp")
+TIE = 1e-9  # scores within this of the best are ties
+TIES = ("first", "random")
+
+
+def pick(values: np.ndarray, tie: float, rng: np.random.Generator | None) -> int:
+    """The index of a value within `tie` of the largest: the first one, or with `rng` one
+    drawn uniformly among them."""
+    best = np.flatnonzero(values >= values.max() - tie)
+    return int(best[0] if rng is None else rng.choice(best))
+
+
+def tie_rng(ties: str, seed: int) -> np.random.Generator | None:
+    """None for first-best ties, else a generator of its own (the env's reward noise is
+    untouched: the same seed gives the same draws whatever the ties)."""
+    if ties not in TIES:
+        raise ValueError(f"ties {ties!r} is not one of {list(TIES)}")
+    return None if ties == "first" else np.random.default_rng([seed, 0x71E5])
 
 
 def resolve_view(view: str, delay_only: bool) -> str:
@@ -65,9 +81,10 @@ class Blocks:
     def column(self, arm: int, key: int) -> int:
         return arm * (2 * self.cap + 1) + self.cap + key
 
-    def best(self, score: np.ndarray) -> list[int]:
-        """The first sequence (lexicographic order) whose score is within TIE of the best."""
-        return self.seqs[int(np.flatnonzero(score >= score.max() - TIE)[0])].tolist()
+    def best(self, score: np.ndarray, rng: np.random.Generator | None = None) -> list[int]:
+        """A sequence whose score is within TIE of the best: the first in lexicographic
+        order, or with `rng` a uniform draw among them."""
+        return self.seqs[pick(score, TIE, rng)].tolist()
 
 
 def key_of(state: int, view: str, cap: int) -> int:
@@ -122,21 +139,49 @@ def first_play_keys(state: np.ndarray, view: str, cap: int, length: int) -> np.n
     return np.where(q == 0, at0, rest)
 
 
+REFRESH = ("block", "visited")
+
+
 class UCBTable:
     """CombUCB1's indices mean + sqrt(alpha log t / n) per base arm; a base arm never
     observed gets `unseen` (Laforgue et al.'s code: L sqrt(alpha log(k L)), L the block
-    length, large enough that every base arm is tried)."""
+    length, large enough that every base arm is tried).
 
-    def __init__(self, k: int, cap: int, length: int, alpha: float):
-        self.k, self.cap, self.alpha = k, cap, alpha
+    `refresh` says when an index is recomputed. "block": every index at the start of
+    each block with t the rounds played so far (CombUCB1 as Kveton et al. state it).
+    "visited": as Laforgue et al.'s code does, after each counted play, and then only the
+    indices of the base arms some arm sits in just before that play (the played one
+    included), with t the number of that round; every other index keeps the value it
+    had when last recomputed, so a base arm not visited for a while keeps a stale,
+    smaller bonus."""
+
+    def __init__(self, k: int, cap: int, length: int, alpha: float, refresh: str = "block"):
+        if refresh not in REFRESH:
+            raise ValueError(f"refresh {refresh!r} is not one of {list(REFRESH)}")
+        self.k, self.cap, self.alpha, self.refresh = k, cap, alpha, refresh
         self.est = StateEstimates(k, cap)
         self.unseen = length * math.sqrt(alpha * math.log(k * length))
+        self.stored = np.full((k, 2 * cap + 1), self.unseen)
+        self.stored[:, cap] = 0.0
 
     def add(self, arm: int, key: int, reward: float) -> None:
         self.est.add(arm, key, reward)
 
+    def revisit(self, t: int, keys: np.ndarray) -> None:
+        """Recompute the stored index of (arm i, keys[i]) for every observed one, after
+        round t (1-based), the "visited" refresh."""
+        rows = np.arange(self.k)
+        cols = self.cap + np.asarray(keys, dtype=np.int64)
+        n = self.est.n[rows, cols]
+        seen = n > 0
+        mean = self.est.total[rows, cols] / np.maximum(n, 1)
+        bonus = np.sqrt(self.alpha * math.log(max(t, 1)) / np.maximum(n, 1))
+        self.stored[rows[seen], cols[seen]] = (mean + bonus)[seen]
+
     def indices(self, t: int) -> np.ndarray:
         """(k, 2 cap + 1) indices after t rounds; column cap (key 0) is 0."""
+        if self.refresh == "visited":
+            return self.stored.copy()
         n = self.est.n
         mean = self.est.total / np.maximum(n, 1)
         bonus = np.sqrt(self.alpha * math.log(max(t, 1)) / np.maximum(n, 1))
@@ -145,10 +190,19 @@ class UCBTable:
         return idx
 
 
+def state_keys(state: np.ndarray, view: str, cap: int) -> np.ndarray:
+    """The base-arm key each arm would be played in from the env's signed `state`."""
+    return np.array([key_of(int(s), view, cap) for s in state], dtype=np.int64)
+
+
 def make_oracle(oracle: str, view: str, k: int, length: int):
-    """None for the exact oracle, else the authors' LP rounding (`block_lp.BlockLP`)."""
+    """None for the exact oracle, else the authors' LP rounding (`block_lp.BlockLP`);
+    "auto" is the LP rounding on delay states (the published experiments' oracle) and
+    the exact one on signed LSD states, where the LP does not apply."""
     if oracle not in ORACLES:
         raise ValueError(f"oracle {oracle!r} is not one of {list(ORACLES)}")
+    if oracle == "auto":
+        oracle = "lp" if view == "delay" else "exact"
     if oracle == "exact":
         return None
     if view != "delay":

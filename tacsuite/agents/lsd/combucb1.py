@@ -9,8 +9,10 @@ maximising the sum of the UCB indices of its plays is played, and every play upd
 estimate of its base arm. States beyond d are lumped into state d, which is what makes
 this baseline weak on instances where long rests pay. Choices as in `isi_combucb1`
 (delay states on delay-only instances, index mean + sqrt(1.5 log t / n) with t the rounds
-so far, unseen base arms at d sqrt(1.5 log(k d)), exact oracle with lexicographic ties
-by default, the authors' LP rounding with `oracle="lp"`).
+so far, unseen base arms at d sqrt(1.5 log(k d)), the authors' LP-rounding oracle on
+delay states by default, `oracle="exact"` to score every block; `refresh` and `ties`
+as there). The first plays' indices come from the block's start states, as the authors'
+code builds them: the state an arm has at its first play, delays beyond d lumped into d.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from tacsuite.agents.lsd.blocks import (
     make_oracle,
     repeat_values,
     resolve_view,
+    state_keys,
+    tie_rng,
 )
 from tacsuite.agents.lsd.online import LearnResult, run
 from tacsuite.envs.lsd_instance import LSDInstance
@@ -44,9 +48,15 @@ class CombUCB1Config:
     """Confidence width sqrt(alpha * log t / n)."""
     states: str = "auto"
     """Base-arm states: delay, lsd or auto (delay when the instance is delay-only)."""
-    oracle: str = "exact"
-    """Block oracle: exact (score every block) or lp (the authors' LP rounding, delay
-    states only)."""
+    oracle: str = "auto"
+    """Block oracle: lp (the authors' LP rounding, delay states only), exact (score
+    every block), auto (lp on delay states, else exact)."""
+    refresh: str = "block"
+    """When indices are recomputed: block (all, at each block start) or visited (the
+    authors' code: after each counted play, those of the states the arms sit in)."""
+    ties: str = "first"
+    """Best blocks (exact oracle) or arms (lp rounding) tied in score: first (the
+    lexicographically first block, the lowest arm) or random (a seeded uniform draw)."""
 
 
 class CombUCB1:
@@ -60,9 +70,10 @@ class CombUCB1:
         L = config.d or default_length(self.k) - 1
         cap = min(L, M + 1 if self.view == "delay" else M)
         self.blocks = enumerate_blocks(self.k, L, self.view, cap)
-        self.table = UCBTable(self.k, cap, L, config.alpha)
+        self.table = UCBTable(self.k, cap, L, config.alpha, config.refresh)
         self.lp = make_oracle(config.oracle, self.view, self.k, L)
         self.queue: list[int] = []
+        self.rng = tie_rng(config.ties, config.seed)
 
     def scores(self, idx: np.ndarray, state: np.ndarray) -> np.ndarray:
         """The UCB sum of every block started in the env's signed `state`."""
@@ -83,19 +94,22 @@ class CombUCB1:
         return score
 
     def act(self, t: int, state: np.ndarray) -> int:
+        self.state = state
         if not self.queue:
             idx = self.table.indices(t)
             if self.lp is None:
-                self.queue = self.blocks.best(self.scores(idx, state))
+                self.queue = self.blocks.best(self.scores(idx, state), self.rng)
             else:
                 b = self.blocks
                 keys = first_play_keys(state, self.view, b.cap, b.length)
                 first = np.take_along_axis(idx, b.cap + keys, axis=1)
-                self.queue = self.lp.best(first, repeat_values(idx, b))
+                self.queue = self.lp.best(first, repeat_values(idx, b), self.rng)
         return self.queue.pop(0)
 
     def update(self, t: int, arm: int, state: int, reward: float) -> None:
         self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
+        if self.table.refresh == "visited":
+            self.table.revisit(t + 1, state_keys(self.state, self.view, self.blocks.cap))
 
 
 def learn(instance: LSDInstance, config: CombUCB1Config | None = None) -> LearnResult:

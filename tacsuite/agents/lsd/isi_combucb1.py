@@ -12,15 +12,24 @@ the authors' public code:
   of their experiments; other instances use the signed LSD state, and then the run that
   opens a block is left out as a whole (it may continue the previous block's run);
 - the index of a base arm is mean + sqrt(1.5 log t / n) with t the rounds played so far,
-  recomputed for every base arm at the start of each block as CombUCB1 prescribes (the
-  authors' code refreshes an index only while some arm sits in that state; on their two
-  instances that moved our 10-seed means by under 1%, bar one CombUCB1 outlier seed); a
-  base arm never observed has index (d + 1) sqrt(1.5 log(k (d + 1))), so each is tried;
+  recomputed for every base arm at the start of each block as CombUCB1 prescribes;
+  `refresh="visited"` is the authors' code instead, which recomputes after each counted
+  play only the indices of the states the arms sit in (others keep a stale bonus). On
+  their two instances that moves 10-seed means by under 1%, bar a rare CombUCB1 seed
+  that then finds the long rest of Figure 3's arm 2. A base arm never observed has
+  index (d + 1) sqrt(1.5 log(k (d + 1))), so each is tried;
 - delays of d + 1 and more share one base arm (inside a block they never occur);
-- the block oracle: CombUCB1's analysis assumes an exact one, so by default every one of
-  the k^(d+1) blocks is scored and the lexicographically first best block is played;
-  `oracle="lp"` is the authors' approximation instead (`block_lp`: an LP relaxation
-  rounded greedily position by position, lowest arm on ties; delay states only).
+- the block oracle is the authors' (`oracle="auto"`, the default: `block_lp`, an LP
+  relaxation rounded greedily position by position, lowest arm on ties, on delay
+  states; the exact oracle on signed states, where that LP does not apply). The paper
+  leaves the oracle open. The relaxation is not tight: on Figure 4 (blocks of 11) the
+  rounding returns a block below the best index sum in most blocks (269 of 300 on seed
+  0), and the exact oracle (`oracle="exact"`, every one of the k^(d+1) blocks scored,
+  lexicographically first best) collects about 4% more there than the published
+  totals; on Figure 3 (blocks of 4) the two oracles almost never differ;
+- ties: cvxopt's interior point decides the authors' near-ties by solver noise;
+  `ties="random"` draws among tied blocks/arms instead of taking the first (no effect
+  on the two instances' 10-seed means beyond 1%).
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from tacsuite.agents.lsd.blocks import (
     make_oracle,
     repeat_values,
     resolve_view,
+    state_keys,
+    tie_rng,
 )
 from tacsuite.agents.lsd.online import LearnResult, run
 from tacsuite.envs.lsd_instance import LSDInstance
@@ -54,9 +65,15 @@ class ISICombUCB1Config:
     states: str = "auto"
     """Base-arm states: delay (delay-only instances), lsd (signed run/rest states) or auto
     (delay when the instance is delay-only)."""
-    oracle: str = "exact"
-    """Block oracle: exact (score every block) or lp (the authors' LP rounding, delay
-    states only, about 400 times slower)."""
+    oracle: str = "auto"
+    """Block oracle: lp (the authors' LP rounding, delay states only), exact (score
+    every block), auto (lp on delay states, else exact)."""
+    refresh: str = "block"
+    """When indices are recomputed: block (all, at each block start) or visited (the
+    authors' code: after each counted play, those of the states the arms sit in)."""
+    ties: str = "first"
+    """Best blocks (exact oracle) or arms (lp rounding) tied in score: first (the
+    lexicographically first block, the lowest arm) or random (a seeded uniform draw)."""
 
 
 class ISICombUCB1:
@@ -70,19 +87,22 @@ class ISICombUCB1:
         L = config.d + 1 if config.d else default_length(k)
         cap = min(L, M + 1 if self.view == "delay" else M)
         self.blocks = enumerate_blocks(k, L, self.view, cap)
-        self.table = UCBTable(k, cap, L, config.alpha)
+        self.table = UCBTable(k, cap, L, config.alpha, config.refresh)
         self.lp = make_oracle(config.oracle, self.view, k, L)
         self.queue: list[int] = []
+        self.rng = tie_rng(config.ties, config.seed)
         self.played: list[int] = []
 
     def act(self, t: int, state: np.ndarray) -> int:
+        self.state = state
         if not self.queue:
             idx = self.table.indices(t)
             if self.lp is None:
-                self.queue = self.blocks.best(self.blocks.inner @ idx.ravel())
+                self.queue = self.blocks.best(self.blocks.inner @ idx.ravel(), self.rng)
             else:
                 k, L = idx.shape[0], self.blocks.length
-                self.queue = self.lp.best(np.zeros((k, L)), repeat_values(idx, self.blocks))
+                self.queue = self.lp.best(np.zeros((k, L)), repeat_values(idx, self.blocks),
+                                         self.rng)
             self.played = []
         return self.queue.pop(0)
 
@@ -92,6 +112,8 @@ class ISICombUCB1:
         self.played.append(arm)
         if seen and not (self.view == "lsd" and opening):
             self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
+            if self.table.refresh == "visited":
+                self.table.revisit(t + 1, state_keys(self.state, self.view, self.blocks.cap))
 
 
 def learn(instance: LSDInstance, config: ISICombUCB1Config | None = None) -> LearnResult:
