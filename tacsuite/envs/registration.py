@@ -61,6 +61,8 @@ ENVS: list[EnvEntry] = [
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",
              max_episode_steps=200, extra="mujoco", requires=("mujoco", "gymnasium_robotics")),
+    EnvEntry("tacsuite/HopperDistractor-v0", "tacsuite.envs.hopper_distractor:HopperDistractorEnv",
+             max_episode_steps=1000, extra="mujoco", requires=("mujoco", "imageio")),
 ]
 
 

@@ -84,3 +84,16 @@ def test_bad_input_is_refused():
         DistractorWrapper(gym.make("Pendulum-v1"), n_dims=-1)
     with pytest.raises(ValueError, match="distractors"):
         gym.make("tacsuite/PendulumDistractor-v0", distractors=-2)
+
+
+def test_hopper_with_distractors_is_hopper_v5():
+    pytest.importorskip("mujoco")
+    pytest.importorskip("imageio")
+    rng = np.random.default_rng(2)
+    actions = [rng.uniform(-0.3, 0.3, 3).astype(np.float32) for _ in range(15)]
+    plain = _play(gym.make("Hopper-v5"), 3, actions)
+    ours = _play(gym.make("tacsuite/HopperDistractor-v0", distractors=5), 3, actions)
+    for (o1, r1, t1), (o2, r2, t2) in zip(plain, ours, strict=True):
+        np.testing.assert_allclose(o2[:11], o1, rtol=1e-6, atol=1e-6)
+        assert r2 == pytest.approx(r1, rel=1e-6) and t1 == t2
+        assert o2.shape == (16,)
