@@ -65,7 +65,7 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="rollout_schedule"):
         mbpo.train(mbpo.Config(**{**TINY, "rollout_schedule": (100, 400, 0, 2)},
                                out=str(tmp_path / "c")))
-    with pytest.raises(ValueError, match="real_ratio"):
+    with pytest.raises(ValueError, match="real-ratio"):
         mbpo.train(mbpo.Config(**{**TINY, "real_ratio": 1.5}, out=str(tmp_path / "d")))
     assert not (tmp_path / "a").exists()
 
