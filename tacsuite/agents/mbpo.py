@@ -20,9 +20,10 @@ standardized targets (its likelihood is scale-free up to the variance bounds).
 
 SAC is Stable-Baselines3's: its actor and critics give the actions, the value gradients
 and the updates (`SAC.train`), with its replay buffer replaced by the mixed real/model
-sampler. Its overhead per update (a few ms at 2x256) was acceptable against a hand-written
-SAC, so none is written here. `sac` (the `loss="none"` preset) is the same loop with no
-model: model-free SAC with `updates_per_step` updates per env step.
+sampler. No measurement gave a reason to write our own: SAC's updates dominate the run
+time (scripts/bench_vagram.py), and they are the same network work in any SAC. `sac` (the
+`loss="none"` preset) is the same loop with no model: model-free SAC with
+`updates_per_step` updates per env step.
 
 Model transitions never terminate (right for Pendulum, which never does; an env whose
 episodes end would need its termination rule in the rollouts). Checkpoints (every
@@ -347,6 +348,8 @@ def _train(c: Config, run: RunDir, kwargs: dict) -> dict:
     if run.resumed and saved.has_agent(run.path, "checkpoint"):
         state = _restore(run, sac, model, real, model_buf, rng)
         run.keep_metrics(lambda rec: rec.get("step", 0) <= state["t"])
+    elif run.resumed:  # killed before its first checkpoint: it starts again
+        run.keep_metrics(lambda rec: False)
     times = state["times"]
     elapsed = state.get("elapsed", 0.0) - t_start  # + perf_counter(): seconds over all runs
 
