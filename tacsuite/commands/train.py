@@ -3,7 +3,8 @@
 `TRAINERS` maps each algorithm name to its module; every module exposes a `@dataclass
 Config` (with env, env_kwargs, seed, out and the algorithm's hyperparameters, each with a
 one-line docstring that becomes its `--help`) and `train(config) -> dict`. Modules are
-imported only when their algorithm is chosen.
+imported only when their algorithm is chosen. `module:NAME` names a preset inside a
+module: an object with the same `Config`, `train` (and `summary`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ TRAINERS: dict[str, str] = {
     "psrl": "tacsuite.agents.psrl",
     "optimistic-q": "tacsuite.agents.optimistic_q",
     "lsvi-disc": "tacsuite.agents.lsvi_disc",
+    "mbpo-vagram": "tacsuite.agents.mbpo:VAGRAM",
+    "mbpo-mle": "tacsuite.agents.mbpo:MLE",
+    "mbpo-mse": "tacsuite.agents.mbpo:MSE",
+    "sac": "tacsuite.agents.mbpo:SAC",
 }
 
 
@@ -62,7 +67,10 @@ def _runner(name: str, module_path: str):
     def run(argv: list[str], prog: str) -> int:
         as_json, board = "--json" in argv, "--tensorboard" in argv
         argv = [a for a in argv if a not in ("--json", "--tensorboard")]
-        module = importlib.import_module(module_path)
+        path, _, preset = module_path.partition(":")
+        module = importlib.import_module(path)
+        if preset:
+            module = getattr(module, preset)
         description = (module.__doc__ or "").strip().split("\n\n")[0]
         config = run_config(module.Config, argv, prog, description=description +
                             "\n\nPrints a one-line summary; --json prints result.json instead. "

@@ -55,10 +55,14 @@ ENVS: list[EnvEntry] = [
              "tacsuite.envs.continuing_toy_text:ContinuingFrozenLakeEnv", max_episode_steps=1000),
     EnvEntry("tacsuite/ContinuingTaxi-v0", "tacsuite.envs.continuing_toy_text:ContinuingTaxiEnv",
              max_episode_steps=1000),
+    EnvEntry("tacsuite/PendulumDistractor-v0", "tacsuite.envs.wrappers:PendulumDistractorEnv",
+             max_episode_steps=200),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",
              max_episode_steps=200, extra="mujoco", requires=("mujoco", "gymnasium_robotics")),
+    EnvEntry("tacsuite/HopperDistractor-v0", "tacsuite.envs.hopper_distractor:HopperDistractorEnv",
+             max_episode_steps=1000, extra="mujoco", requires=("mujoco", "imageio")),
 ]
 
 

@@ -67,6 +67,9 @@ class EnsembleConfig:
     """AdamW weight decay."""
     holdout: float = 0.1
     """Fraction of transitions held out to pick each member's best epoch and the elites."""
+    standardize_targets: bool = True
+    """Fit standardized (delta, reward) targets; False fits them in raw units, as MBPO's and
+    VaGraM's code do, where a dimension's weight in a squared error is its scale."""
 
 
 class DynamicsEnsemble:
@@ -89,9 +92,17 @@ class DynamicsEnsemble:
         y = np.concatenate([next_obs - obs, np.asarray(rew).reshape(-1, 1)], axis=1)
         return x, y
 
-    def fit(self, obs, act, next_obs, rew, rng: np.random.Generator) -> list[float]:
+    def fit(self, obs, act, next_obs, rew, rng: np.random.Generator, *, loss=None,
+            weight: np.ndarray | None = None, patience: int | None = None) -> list[float]:
         """Gaussian-NLL training of the next state, MSE of the reward; returns the mean holdout
-        MSE per epoch."""
+        score per epoch (MSE of the standardized outputs).
+
+        `loss` (a `tacsuite.agents.model_losses` function) replaces that objective; then
+        `weight` (n, obs_dim), the per-transition value-gradient weights in raw units,
+        goes to it rescaled into standardized units, and the holdout score that picks each
+        member's best epoch and the elites is the loss itself. `patience` stops after that
+        many epochs in which no member improved its holdout score.
+        """
         x, y = self._targets(obs, act, next_obs, rew)
         self.reward_range = (float(np.min(rew)), float(np.max(rew)))
         n = len(x)
@@ -99,14 +110,16 @@ class DynamicsEnsemble:
         n_hold = max(1, min(int(self.cfg.holdout * n), 5000))
         hold, train = perm[:n_hold], perm[n_hold:]
         self.in_scale = Standardizer(x[train])
-        self.out_scale = Standardizer(y[train])
+        self.out_scale = Standardizer(y[train]) if self.cfg.standardize_targets else \
+            Standardizer.from_arrays(np.zeros(y.shape[1]), np.ones(y.shape[1]))
         xt, yt = self.in_scale(tensor(x)), self.out_scale(tensor(y))
+        wt = None if weight is None else tensor(weight) * self.out_scale.std[:-1] ** 2
         members = self.cfg.members
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.cfg.lr,
                                 weight_decay=self.cfg.weight_decay)
         best = np.full(members, np.inf)
         best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
-        curve = []
+        curve, stale = [], 0
         for _ in trange(self.cfg.epochs, desc="dynamics", unit="epoch"):
             # each member sees its own bootstrap-free shuffle of the training split
             orders = np.stack([rng.permutation(train) for _ in range(members)])
@@ -114,6 +127,12 @@ class DynamicsEnsemble:
                 idx = torch.as_tensor(orders[:, start:start + self.cfg.batch])
                 mean, logvar = self.net(xt[idx])
                 target = yt[idx]
+                if loss is not None:
+                    objective = loss(mean, logvar, target, None if wt is None else wt[idx])
+                    opt.zero_grad(set_to_none=True)
+                    objective.backward()
+                    opt.step()
+                    continue
                 err = (mean - target) ** 2
                 # The reward column is fitted by plain MSE: only its mean is used, and a
                 # rare, sharp reward (a small goal disk) is otherwise absorbed into a large
@@ -125,16 +144,24 @@ class DynamicsEnsemble:
                 (nll + bound).backward()
                 opt.step()
             with torch.no_grad():
-                mean, _ = self.net(xt[hold].expand(members, -1, -1))
-                mse = ((mean - yt[hold]) ** 2).mean(dim=(1, 2)).numpy()
+                mean, logvar = self.net(xt[hold].expand(members, -1, -1))
+                if loss is not None and wt is not None:
+                    # each member's own loss on the holdout: one call per member
+                    mse = np.array([float(loss(mean[m:m + 1], logvar[m:m + 1], yt[hold],
+                                                wt[hold])) for m in range(members)])
+                else:
+                    mse = ((mean - yt[hold]) ** 2).mean(dim=(1, 2)).numpy()
             curve.append(float(mse.mean()))
             improved = mse < best
+            stale = 0 if improved.any() else stale + 1
             best = np.where(improved, mse, best)
             for k, v in self.net.state_dict().items():
                 if v.shape[0] == members:
                     best_state[k][improved] = v.detach()[improved]
                 else:
                     best_state[k] = v.detach().clone()
+            if patience is not None and stale >= patience:
+                break
         self.net.load_state_dict(best_state)
         self.holdout_mse = best
         self.elite_ids = np.argsort(best)[: self.cfg.elites]
