@@ -92,6 +92,35 @@ def parse_assignments(text: str) -> dict:
     return out
 
 
+def mirrored_box(size, cells):
+    """A structured tet box symmetric under x -> -x and y -> -y (one quadrant of
+    `structured_box`, mirrored), so a centred press gives an exactly symmetric field;
+    cells along x and y must be even."""
+    from tacsuite.sim.mesh import TetMesh, structured_box
+    W, L, H = (float(v) for v in size)
+    nx, ny, nz = (int(c) for c in cells)
+    if nx % 2 or ny % 2 or nx < 2 or ny < 2:
+        raise ValueError(f"cells along x and y must be even and >= 2, got {cells!r}")
+    q = structured_box((W / 2, L / 2, H), (nx // 2, ny // 2, nz))
+    P0 = q.points + np.array([W / 4, L / 4, 0.0])
+    pts, tets = [], []
+    for sx in (1, -1):
+        for sy in (1, -1):
+            P = P0 * np.array([sx, sy, 1.0])
+            T = q.tets.copy()
+            if sx * sy < 0:
+                T = T[:, [0, 2, 1, 3]]
+            tets.append(T + sum(len(p) for p in pts))
+            pts.append(P)
+    P = np.concatenate(pts)
+    key = np.round(P / (min(W / nx, L / ny, H / nz) * 1e-3)).astype(np.int64)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    T = first[inverse.reshape(-1)][np.concatenate(tets)]
+    used, remap = np.unique(T, return_inverse=True)
+    return TetMesh(P[used], remap.reshape(T.shape),
+                   meta={"mesher": "mirrored-structured", "size": (W, L, H), "cells": cells})
+
+
 def motion_actions(motion: str, cfg: dict) -> np.ndarray:
     """(T, 6) sphere poses: press in over the first half (all of it for 'press'), then
     slide along +x or twist about the sensor's z axis."""
@@ -119,7 +148,6 @@ class Rig:
         from tacsuite.sim.fem_body import FEMBody
         from tacsuite.sim.indenters import Sphere
         from tacsuite.sim.kinematic import KinematicRigid
-        from tacsuite.sim.mesh import structured_box
         from tacsuite.sim.world import World
         cfg = json.loads(json.dumps(DEFAULT_CONFIG))
         unknown = set(config or {}) - set(cfg)
@@ -128,7 +156,7 @@ class Rig:
         cfg.update(config or {})
         self.cfg = cfg
         dtype = dtype or ti.f64
-        self.mesh = structured_box(tuple(cfg["size"]), tuple(cfg["cells"]))
+        self.mesh = mirrored_box(cfg["size"], cfg["cells"])
         self.readout = GelReadout(self.mesh, markers=tuple(cfg["markers"]),
                                   camera=Camera(**cfg["camera"]))
         d = {k: v[2] for k, v in PARAMS.items()}
@@ -396,11 +424,12 @@ class Objective:
 
 
 def laplace_stderr(obj: Objective, p: np.ndarray, rel_step: float = 1e-4) -> np.ndarray:
-    """Gauss-Newton standard errors of the physical parameters at p.
+    """Gauss-Newton (Laplace) standard errors of the physical parameters at p.
 
-    J: central differences of the normalised residuals (2 k forward runs); the noise
-    variance is estimated from the residual, s^2 = |r|^2 / (N - k), and the covariance of
-    the weighted least-squares estimate is s^2 (J^T J)^-1 in the same weighting.
+    J: central differences of the weighted residuals r (2 k forward runs). The signal
+    groups have their own noise levels, so the noise variance of each group is estimated
+    from its residuals, and the covariance is the sandwich of the weighted least-squares
+    estimate, (J^T J)^-1 J^T S J (J^T J)^-1 with S = diag(group variances).
     """
     p = np.asarray(p, dtype=np.float64)
     r0 = obj.residuals(p)
@@ -412,9 +441,16 @@ def laplace_stderr(obj: Objective, p: np.ndarray, rel_step: float = 1e-4) -> np.
         dn[i] -= h
         cols.append((obj.residuals(up) - obj.residuals(dn)) / (2 * h))
     J = np.stack(cols, 1)
-    N, k = len(r0), len(p)
-    s2 = float(r0 @ r0) / max(N - k, 1)
-    cov = s2 * np.linalg.pinv(J.T @ J)
+    k = len(p)
+    var = np.empty_like(r0)
+    start = 0
+    sizes = [v.numel() for v in obj.targets.values()]
+    for n in sizes:
+        seg = r0[start:start + n]
+        var[start:start + n] = float(seg @ seg) / max(n - k * n / sum(sizes), 1)
+        start += n
+    A = np.linalg.pinv(J.T @ J)
+    cov = A @ (J.T @ (var[:, None] * J)) @ A
     return np.sqrt(np.clip(np.diag(cov), 0, None))
 
 
