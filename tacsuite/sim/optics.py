@@ -93,15 +93,19 @@ def psnr(a, b) -> float:
 
 
 def marker_occupancy(centres: torch.Tensor, shape, pixel_size, origin, radius: float):
-    """(B, H, W) soft discs of `radius` (m) around marker centres (B, M, 2) (x, y in m);
-    origin: (x, y) of pixel (0, 0)."""
+    """(B, H, W) flat-topped soft discs of `radius` (m) around marker centres (B, M, 2)
+    (x, y in m); origin: (x, y) of pixel (0, 0).
+
+    Each marker is a Gaussian G reaching 1/2 at the radius, drawn as min(2 G, 1): the
+    Gaussian separates into x and y factors, so the image is one batched matrix product
+    (M (H + W) exponentials instead of M H W)."""
     H, W = shape
     xs = origin[0] + torch.arange(W, dtype=centres.dtype) * pixel_size[0]
     ys = origin[1] + torch.arange(H, dtype=centres.dtype) * pixel_size[1]
-    dx = xs[None, None, None, :] - centres[:, :, 0, None, None]
-    dy = ys[None, None, :, None] - centres[:, :, 1, None, None]
-    g = torch.sigmoid((radius**2 - dx * dx - dy * dy) / (0.25 * radius**2))
-    return 1 - torch.prod(1 - g, dim=1)
+    s2 = radius * radius / (2 * math.log(2.0))
+    gx = torch.exp(-(xs[None, None, :] - centres[:, :, 0, None]) ** 2 / (2 * s2))  # (B, M, W)
+    gy = torch.exp(-(ys[None, None, :] - centres[:, :, 1, None]) ** 2 / (2 * s2))  # (B, M, H)
+    return torch.clamp(2 * gy.transpose(1, 2) @ gx, max=1.0)
 
 
 def render(readout, x: torch.Tensor, marker_radius: float | None = None, model=None):
