@@ -460,12 +460,13 @@ class Trace:
 
     def __init__(self, obj: Objective):
         self.obj, self.t0, self.rows = obj, time.perf_counter(), []
+        self.c0 = obj.calls()     # the rig's counters may carry earlier fits' calls
         self.best, self.best_z = math.inf, None
 
     def add(self, loss: float, z) -> None:
         if loss < self.best:
             self.best, self.best_z = float(loss), np.array(z, dtype=np.float64)
-        self.rows.append({"calls": self.obj.calls(), "seconds": time.perf_counter() - self.t0,
+        self.rows.append({"calls": self.obj.calls() - self.c0, "seconds": time.perf_counter() - self.t0,
                           "loss": float(loss), "best": self.best,
                           "params": self.obj.to_params(np.asarray(z)).tolist()})
 
@@ -580,7 +581,7 @@ def fit(obs: dict, names, init: dict, method="grad", budget=60, optimizer="lbfgs
     else:
         fit_random(obj, int(budget), seed=seed, trace=trace)
     seconds = time.perf_counter() - t0
-    calls = obj.calls()
+    calls = obj.calls() - trace.c0
     p = obj.to_params(trace.best_z)
     se = laplace_stderr(obj, p) if stderr else np.full(len(p), np.nan)
     return {"method": method, "optimizer": optimizer if method == "grad" else None,
