@@ -466,7 +466,8 @@ class Trace:
     def add(self, loss: float, z) -> None:
         if loss < self.best:
             self.best, self.best_z = float(loss), np.array(z, dtype=np.float64)
-        self.rows.append({"calls": self.obj.calls() - self.c0, "seconds": time.perf_counter() - self.t0,
+        self.rows.append({"calls": self.obj.calls() - self.c0,
+                          "seconds": time.perf_counter() - self.t0,
                           "loss": float(loss), "best": self.best,
                           "params": self.obj.to_params(np.asarray(z)).tolist()})
 
