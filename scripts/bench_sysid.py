@@ -127,7 +127,8 @@ def plot(rows, image, out):
     ax.set_xticks(range(3), ["E (rel.)", "nu (abs.)", "mu (rel.)"])
     ax.set_ylabel(f"median error over {len(rows)} truth(s)")
     ax.set_title("same simulator-call budget")
-    ax.legend(fontsize=8)
+    ax.set_ylim(top=ax.get_ylim()[1] * 30)     # room for the legend above the bars
+    ax.legend(fontsize=8, ncol=3, loc="upper center")
     ax = axes[0, 1]
     tr = rows[0]["traces"]
     ax.semilogy([r["calls"] for r in tr["grad"]], [r["best"] for r in tr["grad"]],
