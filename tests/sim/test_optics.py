@@ -62,3 +62,13 @@ def test_shading_and_net_gradients_match_central_differences():
         return optics.shade(n, occ).sum() + net.predict_features(n, d, occ).sum()
 
     assert torch.autograd.gradcheck(f, (ht,), eps=1e-9, atol=1e-4, rtol=1e-3)
+
+
+def test_sim_run_images_writes_tactile_frames_and_marker_flows(tmp_path):
+    from tacsuite.commands.sim_run import resolve_scene, run_scene
+    s = run_scene(resolve_scene("fingertip_press_slide"), tmp_path, images=True,
+                  duration=0.8)
+    assert s["tactile_images"] == s["frames"] and not s["tactile_skipped"]
+    flow = np.load(tmp_path / "tactile.npz")["finger/markers"]
+    assert np.abs(flow[0]).max() < 1e-9 < np.abs(flow[-1]).max()
+    assert len(list((tmp_path / "tactile").glob("finger_*.png"))) == s["frames"]
