@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("tacsuite.commands.evaluate",
                  "Mean return with a CI of a trained policy in a (shifted) environment."),
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),
+    "sysid": ("tacsuite.commands.sysid",
+              "Identify gel and contact parameters from press/slide/twist data (synth, fit)."),
     "sweep": ("tacsuite.commands.sweep",
               "Run a sweep spec (algorithms x options x seeds) locally or on Ray, resumably."),
     "report": ("tacsuite.commands.report",

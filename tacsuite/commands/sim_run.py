@@ -35,6 +35,10 @@ class SimRunConfig:
     """Write OUT/scene.gif from the saved frames (implies drawing them)."""
     mp4: bool = False
     """Write OUT/scene.mp4 (needs imageio with ffmpeg)."""
+    images: bool = False
+    """Write tactile images (three-light shader, markers) of every saved frame of every
+    FEM body whose top face is a node lattice into OUT/tactile/, and their marker
+    displacements (px) into OUT/tactile.npz."""
     duration: float | None = None
     """Override the scene's time.duration (s)."""
     list: bool = False
@@ -79,6 +83,7 @@ def _record(scene, world, objs, t: float) -> dict:
         o, bid = objs[b["id"]], b["id"]
         if b["type"] == "fem":
             fr[f"fem/{bid}/x"] = o.positions()
+            fr[f"fem/{bid}/pose"] = (o.initial_pose if first else world._pose_now[bid]).copy()
             origin = world._pose_now[bid][:, :3] if not first else o.initial_pose[:, :3]
             force, torque = np.zeros((B, 3)), np.zeros((B, 3))
             for c in scene["contacts"]:
@@ -100,8 +105,44 @@ def _record(scene, world, objs, t: float) -> dict:
     return fr
 
 
+def _tactile_images(scene, objs, arrays, out: Path) -> dict:
+    """PNG per frame, environment 0, and marker flows of every lattice-topped FEM body."""
+    import matplotlib.image as mpimg
+    import torch
+
+    from tacsuite.sim import optics
+    from tacsuite.sim.readout import GelReadout, to_sensor_frame
+
+    flows, skipped, n = {}, [], 0
+    for b in scene["bodies"]:
+        if b["type"] != "fem":
+            continue
+        try:
+            ro = GelReadout(objs[b["id"]].mesh, res=(120, 160))
+        except ValueError:
+            skipped.append(b["id"])
+            continue
+        xs, poses = arrays[f"fem/{b['id']}/x"], arrays[f"fem/{b['id']}/pose"]
+        flow = []
+        for k in range(xs.shape[0]):
+            with torch.no_grad():
+                x = to_sensor_frame(torch.as_tensor(xs[k]), torch.as_tensor(poses[k]))
+                flow.append(ro.marker_flow(x).numpy())
+                img = optics.to_uint8(optics.render(ro, x[:1]))[0]
+            (out / "tactile").mkdir(parents=True, exist_ok=True)
+            mpimg.imsave(out / "tactile" / f"{b['id']}_{k:04d}.png", img, origin="lower")
+            n += 1
+        flows[f"{b['id']}/markers"] = np.stack(flow)
+    if flows:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **flows)
+        atomic.write_bytes(out / "tactile.npz", buf.getvalue())
+    return {"tactile_images": n, "tactile_dir": str(out / "tactile"),
+            "tactile_skipped": skipped}
+
+
 def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool = False,
-              duration: float | None = None) -> dict:
+              duration: float | None = None, images: bool = False) -> dict:
     from tacsuite.sim.scene import actions_at, build, load_scene, n_steps
 
     if mp4:
@@ -139,6 +180,8 @@ def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool 
                "dt": world.dt, "frames": len(frames), "batch": world.batch,
                "seconds_build": round(t_build, 3), "seconds_simulate": round(t_sim, 3),
                "states": str(out / "states.npz"), "keys": sorted(arrays)}
+    if images:
+        summary.update(_tactile_images(scene, objs, arrays, out))
     if frames_png or gif or mp4:
         from tacsuite.sim import scene_render as sr
 
@@ -174,7 +217,7 @@ def main(argv: list[str], prog: str) -> int:
     if not cfg.scene:
         raise ValueError("give a scene file or example name (see --list)")
     s = run_scene(resolve_scene(cfg.scene), cfg.out, cfg.frames_png, cfg.gif, cfg.mp4,
-                  cfg.duration)
+                  cfg.duration, cfg.images)
     print(f"{s['scene']}: {s['steps']} steps x {s['substeps']} substeps of {s['dt']:.3g} s, "
           f"{s['frames']} frames in {s['seconds_build'] + s['seconds_simulate']:.1f} s "
           f"-> {s['states']}")

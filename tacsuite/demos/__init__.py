@@ -10,4 +10,5 @@ PARTS: dict[str, str] = {
     "sim_press": "tacsuite.demos.sim_press",
     "stitching": "tacsuite.demos.stitching",
     "world_grasp": "tacsuite.demos.world_grasp",
+    "tactile_sysid": "tacsuite.demos.tactile_sysid",
 }

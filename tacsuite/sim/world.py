@@ -629,6 +629,11 @@ class World:
     def last_force_slot(self) -> int:
         return self._last_t
 
+    @property
+    def last_pose_slot(self) -> int:
+        """The pose slot of the last substep of the last control step."""
+        return (self._j - 1) * self.substeps + self.substeps - 1
+
     # ----- reverse mode ------------------------------------------------------------------
     def _segments(self):
         T, K = self.n_steps, self.segment
