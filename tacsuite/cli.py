@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("tacsuite.commands.evaluate",
                  "Mean return with a CI of a trained policy in a (shifted) environment."),
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),
+    "optimize": ("tacsuite.commands.optimize",
+                 "Solve a tactile task open-loop by simulator gradients or CMA-ES."),
     "sweep": ("tacsuite.commands.sweep",
               "Run a sweep spec (algorithms x options x seeds) in parallel, resumably."),
     "report": ("tacsuite.commands.report",

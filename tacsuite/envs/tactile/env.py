@@ -23,6 +23,7 @@ from tacsuite.envs.tactile.task import shared_world
 from tacsuite.envs.validation import check_box, check_choice
 
 OBS_MODES = ("state", "dict")
+OBS_LIMIT = 100.0   # observations are scaled to O(1) and clipped here (finite Box bounds)
 COLORS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (120, 120, 120),
           (230, 159, 0))
 
@@ -43,12 +44,13 @@ class TaskRunner:
         self.n_proprio = task.proprio(self.world, self.objs, self.c, self.draws).shape[1]
         self.n_tactile = sum(r.size for r in self.readouts)
 
-    def reset(self, ids, rngs) -> None:
-        """Start new episodes in environments `ids`, each drawing from its own rng."""
+    def reset(self, ids, rngs, draws=None) -> None:
+        """Start new episodes in environments `ids`, each drawing from its own rng (or
+        with the given episode draws)."""
         self.lease.take(self)
         ids = np.asarray(ids, dtype=np.int64)
-        for i, rng in zip(ids, rngs, strict=True):
-            self.draws[i] = self.task.randomize(rng)
+        for k, (i, rng) in enumerate(zip(ids, rngs, strict=True)):
+            self.draws[i] = self.task.randomize(rng) if draws is None else dict(draws[k])
             self.c[i] = self.task.initial_control()
             self.t[i] = 0
         self.task.apply_episode(self.objs, self.draws, ids)
@@ -71,7 +73,8 @@ class TaskRunner:
         tac = [r.read(poses[name], self._forces_valid) for r, name in
                zip(self.readouts, self.task.sensors, strict=True)]
         tactile = np.concatenate(tac, axis=1) if tac else np.zeros((self.B, 0))
-        return proprio.astype(np.float32), tactile.astype(np.float32)
+        return (np.clip(proprio, -OBS_LIMIT, OBS_LIMIT).astype(np.float32),
+                np.clip(tactile, -OBS_LIMIT, OBS_LIMIT).astype(np.float32))
 
     def outcome(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         m = self.task.metrics(self.world, self.objs, self.c, self.draws)
@@ -153,7 +156,7 @@ def _splat(img: np.ndarray, u: np.ndarray, v: np.ndarray, color) -> None:
 
 def _spaces(runner: TaskRunner, obs_mode: str):
     def box(n):
-        return spaces.Box(-np.inf, np.inf, shape=(n,), dtype=np.float32)
+        return spaces.Box(-OBS_LIMIT, OBS_LIMIT, shape=(n,), dtype=np.float32)
 
     A = runner.task.action_dim
     act = spaces.Box(-1.0, 1.0, shape=(A,), dtype=np.float32)

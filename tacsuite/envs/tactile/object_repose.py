@@ -57,6 +57,11 @@ class ObjectReposeTask(TactileTask):
         hi = np.r_[0.04, 0.04, 0.03, c0[3:] + 0.5]
         return lo, hi, np.r_[5e-4, 5e-4, 5e-4, 0.02, 0.02, 0.02]
 
+    def initial_actions(self):
+        a = np.zeros((self.horizon, 6))
+        a[:, 1] = 0.6
+        return a
+
     def body_poses(self, c):
         return {"finger": c}
 

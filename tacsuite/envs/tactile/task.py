@@ -33,17 +33,19 @@ import torch
 
 from tacsuite.envs.validation import check_real
 
-_WORLDS: dict[str, tuple] = {}
+_WORLDS: dict = {}
 
 
 def shared_world(task, batch: int, requires_grad: bool = False):
     """(world, objects, lease) of the task's scene with `batch` environments, built once."""
     from tacsuite.sim import scene as scene_mod
-    from tacsuite.sim.backend import ensure_init, is_initialized
+    from tacsuite.sim.backend import ensure_init
 
-    if not is_initialized():      # a runtime reset (tests) dropped every world
-        _WORLDS.clear()
     ensure_init()
+    runtime = _runtime_id()
+    if _WORLDS.get("runtime") != runtime:   # a runtime reset (tests) dropped every world
+        _WORLDS.clear()
+        _WORLDS["runtime"] = runtime
     sc = dict(task.scene)
     sc["batch"] = int(batch)
     key = json.dumps([type(task).__name__, sc, bool(requires_grad)], sort_keys=True)
@@ -52,6 +54,17 @@ def shared_world(task, batch: int, requires_grad: bool = False):
         world.reset()
         _WORLDS[key] = (world, objs, WorldLease(world))
     return _WORLDS[key]
+
+
+def _runtime_id() -> int:
+    from tacsuite.sim.backend import import_taichi
+
+    return id(import_taichi().lang.impl.get_runtime())
+
+
+def n_shared_worlds() -> int:
+    """How many worlds the process holds (bounded: one per task scene and batch size)."""
+    return sum(1 for k in _WORLDS if k != "runtime")
 
 
 def build_world(scene: dict, requires_grad: bool, segment: int):
@@ -124,6 +137,10 @@ class TactileTask:
         raise NotImplementedError
 
     def initial_control(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def initial_actions(self) -> np.ndarray:
+        """(horizon, A) open-loop initial guess of the optimisers (reaches contact)."""
         raise NotImplementedError
 
     def body_poses(self, c: torch.Tensor) -> dict[str, torch.Tensor]:
