@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("tacsuite.commands.train",
               "Train an agent (dr-rpo, dr-lsvi-ucb, lsvi-ucb, mbrcsl, rcsl, bc, pbc, dt-lite, "
               "iql, loop, ucrl2, psrl, optimistic-q, lsvi-disc, er-dqn, model-dqn, "
-              "perfect-model-dqn)."),
+              "perfect-model-dqn, ppo, sac)."),
     "evaluate": ("tacsuite.commands.evaluate",
                  "Mean return with a CI of a trained policy in a (shifted) environment."),
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),

@@ -31,6 +31,8 @@ TRAINERS: dict[str, str] = {
     "psrl": "tacsuite.agents.psrl",
     "optimistic-q": "tacsuite.agents.optimistic_q",
     "lsvi-disc": "tacsuite.agents.lsvi_disc",
+    "ppo": "tacsuite.agents.ppo",
+    "sac": "tacsuite.agents.sac",
 }
 
 
