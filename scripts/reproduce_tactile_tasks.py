@@ -65,8 +65,11 @@ def main() -> None:
                     kind = "state" if m == "grad-state" else "both"
                     curve, best = trajopt.run(task, args.budget, kind, seed=seed)
                 ev = task.rollout(best, kind="state", grad=False)
+                rep = replay(task, best)
                 per[m]["state_loss"].append(float(ev.loss))
-                per[m]["success"].append(bool(replay(task, best)["success"]))
+                per[m]["success"].append(bool(rep["success"]))
+                if "slip" in rep:
+                    per[m].setdefault("slip_m", []).append(rep["slip"])
                 per[m]["curves"].append(on_grid(curve, grid).tolist())
                 print(f"{name} {m} seed {seed}: state loss {ev.loss:.4g}, "
                       f"{len(curve.loss)} iterations, {time.perf_counter() - t0:.0f} s")
@@ -85,6 +88,8 @@ def main() -> None:
             summary[m] = {"state_loss_iqm": stats.iqm(losses), "ci": stats.iqm_ci(losses),
                           "success_rate": float(np.mean(per[m]["success"])),
                           "state_loss": losses.tolist()}
+            if "slip_m" in per[m]:
+                summary[m]["slip_m"] = per[m]["slip_m"]
             ax = axes[0, col]
             plots.iqm_band(ax, grid, np.asarray(per[m]["curves"]), m,
                            **plots.series_style(i, len(METHODS)))

@@ -62,7 +62,8 @@ class Clock:
 
 
 def replay(task, actions: np.ndarray, frames: bool = False) -> dict:
-    """Run the plan in the task's env on its nominal episode: return, success, frames."""
+    """Run the plan in the task's env on its nominal episode: return, success, frames
+    (and the largest slip where the task measures one)."""
     from tacsuite.envs.tactile.env import TaskRunner
 
     runner = TaskRunner(task, 1)
@@ -70,8 +71,10 @@ def replay(task, actions: np.ndarray, frames: bool = False) -> dict:
     out = {"return": 0.0, "success": False, "frames": [runner.frame(0)] if frames else []}
     for a in actions:
         runner.step(np.asarray(a, dtype=np.float64)[None])
-        reward, success, _, _ = runner.outcome()
+        reward, success, _, m = runner.outcome()
         out["return"] += float(reward[0])
+        if "slip" in m:   # the largest slip of the object in the grasp so far
+            out["slip"] = max(out.get("slip", 0.0), float(m["slip"][0]))
         if frames:
             out["frames"].append(runner.frame(0))
         if success[0]:
