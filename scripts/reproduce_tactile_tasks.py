@@ -96,6 +96,7 @@ def main() -> None:
         summary["ppo"] = {"return": ppo_ret, "success_rate": float(np.nanmean(ppo_succ)),
                           "return_iqm": stats.iqm(np.asarray(ppo_ret))}
         result["tasks"][name] = summary
+        atomic.write_json(out / "result.json", result)   # after every task: partial runs count
         ax = axes[0, col]
         ax.set_yscale("log")
         ax.set_xlabel("wall-clock (s)")
