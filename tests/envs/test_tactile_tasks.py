@@ -129,5 +129,10 @@ def test_optimize_command_writes_its_run_folder(tmp_path):
         assert key in res
     assert res["sim_steps"] > 0 and np.isfinite(res["final_loss"])
     assert (out / "curve.png").stat().st_size > 0 and (out / "episode.gif").stat().st_size > 0
+    # CMA-ES after the replay above: the lease keeps saved states per world
+    assert main(["optimize", "--env", "tacsuite/SurfaceFollow-v0", "--method", "cmaes",
+                 "--popsize", "16", "--budget-seconds", "2", "--env-kwargs", "horizon=6",
+                 "--out", str(tmp_path / "cma")]) == 0
+    assert json.loads((tmp_path / "cma" / "result.json").read_text())["sim_steps"] > 0
     assert main(["optimize", "--env", "tacsuite/SurfaceFollow-v0", "--method", "simplex",
                  "--out", str(tmp_path / "bad")]) == 2

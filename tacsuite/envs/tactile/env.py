@@ -40,7 +40,6 @@ class TaskRunner:
         self.c = np.tile(task.initial_control(), (self.B, 1))
         self.draws = [task.default_draws() for _ in range(self.B)]
         self.t = np.zeros(self.B, dtype=np.int64)
-        self._saved_state = None
         self.n_proprio = task.proprio(self.world, self.objs, self.c, self.draws).shape[1]
         self.n_tactile = sum(r.size for r in self.readouts)
 

@@ -87,28 +87,31 @@ def build_world(scene: dict, requires_grad: bool, segment: int):
 
 
 class WorldLease:
-    """Which user's state the shared world holds; switching saves and restores state."""
+    """Which user's state the shared world holds; switching saves and restores state.
+
+    Saved states are kept per world and user (a user may hold states in several worlds)."""
 
     def __init__(self, world):
         self.world = world
         self._owner = None
+        self._saved = weakref.WeakKeyDictionary()
 
     def take(self, user) -> None:
         owner = self._owner() if self._owner is not None else None
         if owner is user:
             return
         if owner is not None:
-            owner._saved_state = self.world.get_state()
+            self._saved[owner] = self.world.get_state()
         self._owner = weakref.ref(user)
-        saved = getattr(user, "_saved_state", None)
+        saved = self._saved.pop(user, None)
         if saved is not None:
             self.world.set_state(saved)
-            user._saved_state = None
 
     def release(self, user) -> None:
         owner = self._owner() if self._owner is not None else None
         if owner is user:
             self._owner = None
+        self._saved.pop(user, None)
 
 
 class TactileTask:
