@@ -31,10 +31,34 @@ def on_grid(curve, grid):
     return v[np.clip(idx, 0, len(v) - 1)]
 
 
+def plot(result: dict, path) -> None:
+    """Best loss so far against wall-clock, IQM with bands, one panel per task."""
+    from tacsuite.common import atomic, plots
+
+    tasks = {k: v for k, v in result["tasks"].items() if "grid_s" in v}
+    if not tasks:
+        return
+    fig, axes = plots.figure(ncols=len(tasks), width=3.8, height=3.4, layout="constrained")
+    for col, (name, summary) in enumerate(tasks.items()):
+        ax = axes[0, col]
+        for i, m in enumerate(METHODS):
+            style = plots.series_style(i, len(METHODS))
+            plots.iqm_band(ax, np.asarray(summary["grid_s"]), np.asarray(summary[m]["curves"]),
+                           m, **{**style, "markevery": 7})
+        ax.set_yscale("log")
+        ax.set_xlabel("wall-clock (s)")
+        ax.set_ylabel("best loss so far (own loss)")
+        ax.set_title(name, fontsize=10)
+        if col == 0:
+            plots.legend_below(fig, ncol=3)
+    atomic.savefig(path, fig)
+    plots.close(fig)
+
+
 def main() -> None:
     from tacsuite.agents import cmaes, trajopt
     from tacsuite.agents.common.openloop import replay, task_of
-    from tacsuite.common import atomic, plots, stats
+    from tacsuite.common import atomic, stats
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tasks", nargs="*", default=list(TASKS))
@@ -44,7 +68,17 @@ def main() -> None:
     ap.add_argument("--ppo-steps", type=int, default=2000)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="runs/reproduce_tactile_tasks")
+    ap.add_argument("--merge", nargs="*", default=None,
+                    help="result.json files of earlier runs to merge into --out and plot")
     args = ap.parse_args()
+    if args.merge is not None:
+        merged = {}
+        for p in args.merge:
+            r = atomic.read_json(p)
+            merged = {**r, "tasks": {**merged.get("tasks", {}), **r["tasks"]}}
+        atomic.write_json(Path(args.out) / "result.json", merged)
+        plot(merged, Path(args.out) / "reproduce_tactile_tasks.png")
+        return
     if args.quick:
         args.tasks, args.seeds, args.budget = args.tasks[:2], 2, 10.0
         args.horizon, args.ppo_steps = 15, 256
@@ -52,8 +86,7 @@ def main() -> None:
     grid = np.linspace(0, args.budget, 50)
     result = {"budget_s": args.budget, "horizon": args.horizon, "seeds": args.seeds,
               "ppo_steps": args.ppo_steps, "tasks": {}}
-    fig, axes = plots.figure(ncols=len(args.tasks), width=3.6, height=3.2)
-    for col, name in enumerate(args.tasks):
+    for name in args.tasks:
         task = task_of(TASKS[name], {"horizon": args.horizon})
         per = {m: {"state_loss": [], "success": [], "curves": []} for m in METHODS}
         for seed in range(args.seeds):
@@ -82,30 +115,19 @@ def main() -> None:
             ppo_ret.append(r["return"] if r["return"] is not None else float("nan"))
             ppo_succ.append(r["success"])
             print(f"{name} ppo seed {seed}: return {r['return']}, success {r['success']}")
-        summary = {}
-        for i, m in enumerate(METHODS):
+        summary = {"grid_s": grid.tolist()}
+        for m in METHODS:
             losses = np.asarray(per[m]["state_loss"])
             summary[m] = {"state_loss_iqm": stats.iqm(losses), "ci": stats.iqm_ci(losses),
                           "success_rate": float(np.mean(per[m]["success"])),
-                          "state_loss": losses.tolist()}
+                          "state_loss": losses.tolist(), "curves": per[m]["curves"]}
             if "slip_m" in per[m]:
                 summary[m]["slip_m"] = per[m]["slip_m"]
-            ax = axes[0, col]
-            plots.iqm_band(ax, grid, np.asarray(per[m]["curves"]), m,
-                           **plots.series_style(i, len(METHODS)))
         summary["ppo"] = {"return": ppo_ret, "success_rate": float(np.nanmean(ppo_succ)),
                           "return_iqm": stats.iqm(np.asarray(ppo_ret))}
         result["tasks"][name] = summary
         atomic.write_json(out / "result.json", result)   # after every task: partial runs count
-        ax = axes[0, col]
-        ax.set_yscale("log")
-        ax.set_xlabel("wall-clock (s)")
-        ax.set_ylabel("best loss so far (own loss)")
-        ax.set_title(name, fontsize=10)
-    plots.legend_below(fig, ncol=3)
-    atomic.savefig(out / "reproduce_tactile_tasks.png", fig)
-    plots.close(fig)
-    atomic.write_json(out / "result.json", result)
+    plot(result, out / "reproduce_tactile_tasks.png")
     for name, s in result["tasks"].items():
         line = ", ".join(f"{m} loss {s[m]['state_loss_iqm']:.3g} success "
                          f"{s[m]['success_rate']:.2f}" for m in METHODS)
