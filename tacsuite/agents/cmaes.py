@@ -5,31 +5,9 @@ candidates in the world's batch axis. Candidates are clipped to [-1, 1] before t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from tacsuite.agents.common.openloop import Clock, Curve
-
-
-@dataclass
-class Config:
-    env: str = "tacsuite/SurfaceFollow-v0"
-    """Tactile task id."""
-    env_kwargs: str = ""
-    """Task keyword arguments, k=v,k2=v2."""
-    loss: str = "state"
-    """Loss: state, tactile or both."""
-    budget_seconds: float = 30.0
-    """Wall-clock budget (s), compilation excluded."""
-    sigma0: float = 0.3
-    """Initial step size (action units)."""
-    popsize: int = 0
-    """Population (0: cma's default 4 + 3 ln n)."""
-    seed: int = 0
-    """Seed of CMA-ES's sampling."""
-    out: str = "runs/optimize"
-    """Run folder."""
 
 
 def run(task, budget_seconds: float, loss: str = "state", sigma0: float = 0.3,

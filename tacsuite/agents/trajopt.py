@@ -8,30 +8,10 @@ for what the optimisers share with CMA-ES.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from tacsuite.agents.common.openloop import Clock, Curve
-
-
-@dataclass
-class Config:
-    env: str = "tacsuite/SurfaceFollow-v0"
-    """Tactile task id."""
-    env_kwargs: str = ""
-    """Task keyword arguments, k=v,k2=v2."""
-    loss: str = "state"
-    """Loss: state, tactile or both."""
-    budget_seconds: float = 30.0
-    """Wall-clock budget (s), compilation excluded."""
-    lr: float = 0.1
-    """Adam learning rate (action units)."""
-    seed: int = 0
-    """Seed of the initial perturbation of the task's initial guess."""
-    out: str = "runs/optimize"
-    """Run folder."""
 
 
 def run(task, budget_seconds: float, loss: str = "state", lr: float = 0.1, seed: int = 0,
