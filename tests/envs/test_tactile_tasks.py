@@ -1,6 +1,6 @@
 """Tactile tasks beyond the env harness: the native vector env against single envs,
-gradients of the task loss against central finite differences, grad vs CMA-ES at equal
-wall-clock, bounded world creation, refused materials, and the optimize command."""
+gradients of the task loss against central finite differences, the two optimisers,
+bounded world creation, refused materials, and the optimize command."""
 
 from __future__ import annotations
 
@@ -104,17 +104,22 @@ def test_task_loss_gradient_matches_finite_differences(kind):
         assert res.grad[t, k] == pytest.approx(fd, rel=1e-4, abs=1e-9), (t, k)
 
 
-def test_gradients_beat_cmaes_at_equal_wall_clock_on_the_smallest_task():
+def test_adam_and_cmaes_both_lower_the_loss_of_the_initial_guess():
+    # At equal wall-clock on this task CMA-ES (one batched rollout per generation) was not
+    # beaten by the gradient in our runs (see the README), so this checks what holds:
+    # a few iterations of each lower the loss of the shared initial guess.
     from tacsuite.agents import cmaes, trajopt
     from tacsuite.envs.tactile.surface_follow import SurfaceFollowTask
 
     task = SurfaceFollowTask(horizon=10)
-    budget = 6.0
-    g_curve, _ = trajopt.run(task, budget, "tactile", lr=0.1, seed=0)
-    c_curve, _ = cmaes.run(task, budget, "tactile", seed=0)
-    assert len(g_curve.loss) >= 2 and len(c_curve.loss) >= 1
-    assert g_curve.loss[-1] < c_curve.loss[-1], (g_curve.loss[-1], c_curve.loss[-1])
-    assert g_curve.loss[-1] < g_curve.loss[0]
+    start = task.rollout(task.initial_actions(), kind="tactile", grad=False).loss
+    g_curve, g_best = trajopt.run(task, 1e9, "tactile", lr=0.1, seed=0, max_iters=5)
+    c_curve, c_best = cmaes.run(task, 1e9, "tactile", popsize=16, seed=0, max_iters=5)
+    assert len(g_curve.loss) == 5 and len(c_curve.loss) == 5
+    assert g_curve.loss[-1] < 0.9 * start, (start, g_curve.loss)
+    assert c_curve.loss[-1] < start, (start, c_curve.loss)
+    again = task.rollout(g_best, kind="tactile", grad=False).loss
+    assert again == pytest.approx(g_curve.loss[-1], rel=1e-4)
 
 
 def test_optimize_command_writes_its_run_folder(tmp_path):
