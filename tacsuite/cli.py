@@ -22,12 +22,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("tacsuite.commands.train",
               "Train an agent (dr-rpo, dr-lsvi-ucb, lsvi-ucb, mbrcsl, rcsl, bc, pbc, dt-lite, "
               "iql, loop, ucrl2, psrl, optimistic-q, lsvi-disc, er-dqn, model-dqn, "
-              "perfect-model-dqn)."),
+              "perfect-model-dqn, ppo, sac)."),
     "evaluate": ("tacsuite.commands.evaluate",
                  "Mean return with a CI of a trained policy in a (shifted) environment."),
     "sim": ("tacsuite.commands.sim", "Gel simulator: quasi-static press with gradients."),
     "sysid": ("tacsuite.commands.sysid",
               "Identify gel and contact parameters from press/slide/twist data (synth, fit)."),
+    "optimize": ("tacsuite.commands.optimize",
+                 "Solve a tactile task open-loop by simulator gradients or CMA-ES."),
     "sweep": ("tacsuite.commands.sweep",
               "Run a sweep spec (algorithms x options x seeds) locally or on Ray, resumably."),
     "report": ("tacsuite.commands.report",

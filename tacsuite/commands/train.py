@@ -37,6 +37,7 @@ TRAINERS: dict[str, str] = {
     "mbpo-mle": "tacsuite.agents.mbpo:MLE",
     "mbpo-mse": "tacsuite.agents.mbpo:MSE",
     "sac": "tacsuite.agents.mbpo:SAC",
+    "ppo": "tacsuite.agents.ppo",
 }
 
 

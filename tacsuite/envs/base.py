@@ -54,6 +54,12 @@ def check_render_mode(cls: type, render_mode: str | None) -> str | None:
     return render_mode
 
 
+def _who(env) -> str:
+    """The env's class, and its id when gym.make built it (for ids without EpisodeGuard)."""
+    spec = getattr(env, "spec", None)
+    return f"{type(env).__name__} ({spec.id})" if spec is not None else type(env).__name__
+
+
 def _guard_step(step):
     @functools.wraps(step)
     def guarded_step(self, action):
@@ -61,7 +67,7 @@ def _guard_step(step):
             return step(self, action)
         phase = getattr(self, "_suite_phase", NOT_STARTED)
         if phase != RUNNING:
-            raise reset_needed(type(self).__name__, phase, getattr(self, "_suite_steps", 0))
+            raise reset_needed(_who(self), phase, getattr(self, "_suite_steps", 0))
         self._suite_in_step = True
         try:
             out = step(self, action)

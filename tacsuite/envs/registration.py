@@ -57,6 +57,16 @@ ENVS: list[EnvEntry] = [
              max_episode_steps=1000),
     EnvEntry("tacsuite/PendulumDistractor-v0", "tacsuite.envs.wrappers:PendulumDistractorEnv",
              max_episode_steps=200),
+    # Tactile tasks on the simulator's world; make_vec runs them in the world's batch axis.
+    EnvEntry("tacsuite/ObjectRepose-v0", "tacsuite.envs.tactile.object_repose:ObjectReposeEnv",
+             vector_entry_point="tacsuite.envs.tactile.object_repose:ObjectReposeVectorEnv"),
+    EnvEntry("tacsuite/SurfaceFollow-v0",
+             "tacsuite.envs.tactile.surface_follow:SurfaceFollowEnv",
+             vector_entry_point="tacsuite.envs.tactile.surface_follow:SurfaceFollowVectorEnv"),
+    EnvEntry("tacsuite/CaseOpen-v0", "tacsuite.envs.tactile.case_open:CaseOpenEnv",
+             vector_entry_point="tacsuite.envs.tactile.case_open:CaseOpenVectorEnv"),
+    EnvEntry("tacsuite/TactileGrasp-v0", "tacsuite.envs.tactile.tactile_grasp:TactileGraspEnv",
+             vector_entry_point="tacsuite.envs.tactile.tactile_grasp:TactileGraspVectorEnv"),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",
@@ -74,9 +84,15 @@ def register_all() -> None:
     for e in ENVS:
         if e.id in gym.registry or not e.available():
             continue
+        # Gymnasium refuses a vector entry point beside additional wrappers; envs with a
+        # native vector env end on their own (no TimeLimit) and keep the episode order
+        # themselves (SuiteEnv names their id in the error; gymnasium's OrderEnforcing
+        # would answer first, in other words).
+        native_vector = e.vector_entry_point is not None
         gym.register(id=e.id, entry_point=e.entry_point, max_episode_steps=e.max_episode_steps,
                      kwargs=dict(e.kwargs), vector_entry_point=e.vector_entry_point,
-                     nondeterministic=e.nondeterministic, additional_wrappers=(GUARD_WRAPPER,))
+                     nondeterministic=e.nondeterministic, order_enforce=not native_vector,
+                     additional_wrappers=() if native_vector else (GUARD_WRAPPER,))
 
 
 def registered_ids() -> list[str]:

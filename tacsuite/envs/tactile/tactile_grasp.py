@@ -1,0 +1,170 @@
+"""TactileGrasp: a parallel gripper with two gel fingertips grasps an object on the ground
+and lifts it to a target height without letting it slip."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
+from tacsuite.envs.tactile.task import TactileTask, positive
+from tacsuite.envs.validation import check_int, check_real
+
+HALF = 0.01                   # cube half size (m)
+GEL = (0.012, 0.012, 0.004)   # pads; the contact face is GEL[2] from the bonded face
+MATERIALS = ("rigid",)
+NEEDS_MPM = ("elastic", "elastoplastic")
+
+
+class TactileGraspTask(TactileTask):
+    name = "TactileGrasp"
+    driven = ("left", "right")
+    sensors = ("left", "right")
+    force_scale = 0.1
+    loss_outputs = (("left-cube.force", "all"), ("right-cube.force", "all"),
+                    ("cube.x", "final"))
+
+    def __init__(self, material: str = "rigid", lift: float = 0.01, horizon: int = 40,
+                 stiffness: float = 2e4, mu: float = 0.8):
+        if material in NEEDS_MPM:
+            raise ValueError(f"material={material!r} needs deformable (MPM) objects, which "
+                             f"this version does not have; choose one of {list(MATERIALS)}")
+        if material not in MATERIALS:
+            raise ValueError(f"material must be one of {list(MATERIALS)} (elastic and "
+                             f"elastoplastic come with MPM objects), got {material!r}")
+        self.material = material
+        self.lift = check_real("lift", lift, 0.001, 0.05)
+        self.horizon = check_int("horizon", horizon, 1, 1000)
+        self.E = positive("stiffness", stiffness)
+        self.mu = check_real("mu", mu, 0.0, 2.0)
+        super().__init__()
+
+    def make_scene(self) -> dict:
+        p = self.poses_np(self.initial_control()[None])
+        gel = {"mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
+               "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0}}
+        pair = {"kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu}
+        return {
+            "name": "tactile_grasp", "dtype": "float32", "gravity": [0.0, 0.0, -9.81],
+            "time": {"dt": "auto", "substeps": 10, "duration": 1.0},
+            "bodies": [
+                {"id": "ground", "type": "ground"},
+                {"id": "cube", "type": "rigid",
+                 "shape": {"kind": "box", "half_extents": [HALF] * 3, "spacing": 0.01},
+                 "density": 500.0, "pose": [0.0, 0.0, HALF, 0.0, 0.0, 0.0]},
+                {"id": "left", "type": "fem", **gel, "pose": p["left"][0].tolist()},
+                {"id": "right", "type": "fem", **gel, "pose": p["right"][0].tolist()}],
+            "contacts": [{"a": "left", "b": "cube", **pair}, {"a": "right", "b": "cube", **pair},
+                         {"a": "cube", "b": "ground", "kn": 2e6, "kd": 50.0, "kt": 2e6,
+                          "mu": 0.5}]}
+
+    def initial_control(self) -> np.ndarray:
+        # gripper centre (x, y, z) and the gap between the two contact faces
+        return np.array([0.0, 0.0, HALF, 2 * HALF + 0.002])
+
+    def control_bounds(self):
+        lo = np.r_[-0.02, -0.02, 0.004, 0.008]
+        hi = np.r_[0.02, 0.02, 0.06, 0.03]
+        return lo, hi, np.r_[5e-4, 5e-4, 5e-4, 3e-4]
+
+    def initial_actions(self):
+        a = np.zeros((self.horizon, 4))
+        n = max(1, self.horizon // 4)
+        a[:n, 3] = -1.0
+        a[n:, 2] = 1.0
+        return a
+
+    def body_poses(self, c):
+        half = c[..., 3:4] / 2 + GEL[2]
+        zero = torch.zeros_like(c[..., :1])
+        rot = torch.full_like(c[..., :1], np.pi / 2)
+        off = torch.cat([half, zero, zero], dim=-1)
+        return {"left": torch.cat([c[..., :3] - off, zero, rot, zero], dim=-1),
+                "right": torch.cat([c[..., :3] + off, zero, -rot, zero], dim=-1)}
+
+    def default_draws(self):
+        return {"dx": 0.0}
+
+    def randomize(self, rng):
+        return {"dx": float(rng.uniform(-0.0008, 0.0008))}
+
+    def apply_episode(self, objs, draws, ids):
+        B = len(draws)
+        pose = np.array([[d["dx"], 0.0, HALF, 0.0, 0.0, 0.0] for d in draws])
+        objs["cube"].set_initial(pose=pose, velocity=np.zeros((B, 3)),
+                                 angular_velocity=np.zeros((B, 3)))
+
+    def metrics(self, world, objs, c, draws):
+        z = objs["cube"].state()["x"][:, 2]
+        height = z - HALF
+        # slip: how far the gripper rose more than the cube did
+        slip = np.maximum((c[:, 2] - HALF) - height, 0.0)
+        err = np.abs(self.lift - height) / self.lift
+        return {"height": height, "slip": slip, "cost": np.minimum(err, 2.0),
+                "success": height >= 0.9 * self.lift}
+
+    def proprio(self, world, objs, c, draws):
+        x = objs["cube"].state()["x"]
+        return np.column_stack([c[:, :3] / 0.02, c[:, 3:] / 0.02, (x - c[:, :3]) / 0.01,
+                                (x[:, 2:3] - HALF) / self.lift])
+
+    def loss(self, c, outs, draws, kind):
+        height = outs["cube.x"][:, 2] - HALF
+        state = ((height - self.lift) / self.lift) ** 2
+        cone = 0.0
+        for key, sign in (("left-cube.force", 1.0), ("right-cube.force", -1.0)):
+            f = outs[key]
+            fn = torch.clamp(sign * f[..., 0], min=1e-6)
+            ft = torch.sqrt(f[..., 1] ** 2 + f[..., 2] ** 2 + 1e-12)
+            # friction-cone ratio |f_t| / (mu f_n): near 1 the finger is about to slip
+            cone = cone + (ft / (self.mu * fn + 1e-3)).mean(dim=0)
+        return {"state": state, "tactile": cone, "both": state + 0.1 * cone}[kind]
+
+
+class TactileGraspEnv(TactileEnv):
+    """Grasp an object with two gel fingertips and lift it to a target height.
+
+    ## Description
+    A 2 cm cube (4 g) rests on the ground between the two gel pads (12 x 12 x 4 mm each,
+    facing each other) of a parallel gripper. The gripper must close, squeeze and lift
+    the cube by `lift` metres. `material="rigid"` is the object this version has
+    (elastic and elastoplastic objects need the MPM bodies and are refused).
+
+    ## Action Space
+    Box(-1, 1, (4,)): translation delta of the gripper (x, y, z: 0.5 mm per unit) and
+    gripper width delta (0.3 mm per unit); the gripper does not rotate in this version.
+
+    ## Observation Space
+    `obs_mode="state"`: Box of proprioception (gripper position and width, cube position
+    relative to the gripper, cube height) then tactile (force, torque, markers of each
+    pad); `obs_mode="dict"`: a Dict of the two. float32.
+
+    ## Rewards
+    -min(|lift - height| / lift, 2) per step, +10 on success. `info["slip"]`: how far the
+    gripper rose more than the cube.
+
+    ## Starting State
+    The cube shifted by up to 0.8 mm in x.
+
+    ## Episode End
+    Terminated when the cube is at 90 % of the lift height; truncated after `horizon`.
+
+    ## Arguments
+    material ("rigid"), lift (m), horizon (steps), stiffness (gel E, Pa), mu (gel-cube
+    friction), obs_mode, render_mode.
+
+    ## Version History
+    v0: first version (rigid objects).
+    """
+
+    task_cls = TactileGraspTask
+
+    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
+                 material: str = "rigid", lift: float = 0.01, horizon: int = 40,
+                 stiffness: float = 2e4, mu: float = 0.8):
+        super().__init__(render_mode, obs_mode, material=material, lift=lift,
+                         horizon=horizon, stiffness=stiffness, mu=mu)
+
+
+class TactileGraspVectorEnv(TactileVectorEnv):
+    task_cls = TactileGraspTask
