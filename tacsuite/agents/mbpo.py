@@ -76,8 +76,9 @@ CHECKPOINT = "mbpo-checkpoint"
 class Config:
     env: str = "tacsuite/PendulumDistractor-v0"
     """Gymnasium id (1-D Box observations and actions)."""
-    env_kwargs: str = "distractors=0"
-    """Extra gym.make arguments as k=v,k2=v2 (e.g. distractors=10)."""
+    env_kwargs: str = ""
+    """Extra gym.make arguments as k=v,k2=v2 (PendulumDistractor-v0 carries 10 distractors
+    unless given distractors=N)."""
     seed: int = 0
     """Seed of the networks, the rollouts, the env and the evaluations."""
     out: str = "runs/mbpo"
