@@ -94,6 +94,10 @@ class Cable(Body):
         self.B, self.dtype, self.npf = B, f, world.npf
         V = lambda: ti.Vector.field(3, f, shape=(B, world.n_slots, self.n), needs_grad=rg)  # noqa: E731
         self.x, self.v, self.f = V(), V(), V()
+        # Python floats in kernels would be f32 constants: rod constants live in a field
+        self.c_rod = ti.field(f, shape=4)  # l0, A, I, contact area per node
+        self.c_rod.from_numpy(np.array([self.l0, self.area, self.inertia,
+                                        2.0 * self.radius * self.l0], dtype=world.npf))
         self.kind_f = ti.field(ti.i32, shape=self.n)
         self.kind_f.from_numpy(self.kinds)
         self.mass_w = ti.field(f, shape=self.n)  # node mass / (rho A l0)
@@ -214,7 +218,7 @@ class Cable(Body):
 
     @ti.func
     def point_area(self, c):
-        return 2.0 * self.radius * self.l0
+        return self.c_rod[3]
 
     @ti.func
     def add_point_force(self, b, t, c, force):
@@ -224,14 +228,15 @@ class Cable(Body):
     @ti.kernel
     def internal(self, t: ti.i32, t1: ti.i32, g: ti.i32):
         for b, i in ti.ndrange(self.B, self.n - 1):
-            ks = self.p_E[b] * self.area / self.l0
+            l0 = self.c_rod[0]
+            ks = self.p_E[b] * self.c_rod[1] / l0
             e = self.x[b, t, i + 1] - self.x[b, t, i]
             L = e.norm()
-            fs = ks * (L - self.l0) * e / L
+            fs = ks * (L - l0) * e / L
             self.f[b, t, i] += fs
             self.f[b, t, i + 1] += -fs
         for b, i in ti.ndrange(self.B, (1, self.n - 1)):
-            kb = self.p_E[b] * self.inertia / self.l0
+            kb = self.p_E[b] * self.c_rod[2] / self.c_rod[0]
             e1 = self.x[b, t, i] - self.x[b, t, i - 1]
             e2 = self.x[b, t, i + 1] - self.x[b, t, i]
             L1, L2 = e1.norm(), e2.norm()
@@ -248,7 +253,7 @@ class Cable(Body):
     def integrate(self, t: ti.i32, t1: ti.i32, g: ti.i32):
         for b, i in ti.ndrange(self.B, self.n):
             dt = self.world.dt_field[None]
-            m = self.p_rho[b] * self.area * self.l0 * self.mass_w[i]
+            m = self.p_rho[b] * self.c_rod[1] * self.c_rod[0] * self.mass_w[i]
             v = self.v[b, t, i]
             vf = v + dt * (self.f[b, t, i] / m + self.world.gravity[None] - self.p_alpha[b] * v)
             xf = self.x[b, t, i] + dt * vf

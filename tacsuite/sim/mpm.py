@@ -141,6 +141,10 @@ class MPMBody(Body):
         self.p_mu, self.p_lam, self.p_rho, self.p_alpha, self.p_ys, self.p_fa = (
             P() for _ in range(6))
         self.vol = self.spacing ** 3
+        # Python floats in kernels are compiled as default-precision (f32) constants;
+        # lengths and volumes live in fields of the world's dtype instead.
+        self.c_len = ti.field(f, shape=3)  # dx, particle volume, particle area
+        self.c_len.from_numpy(np.array([self.dx, self.vol, self.spacing ** 2], dtype=world.npf))
         self.tol = 1e-6 if f == ti.f64 else 1e-3
         self.values = {}
         self.set_params(**self._init_values, _initial=True)
@@ -297,7 +301,7 @@ class MPMBody(Body):
 
     @ti.func
     def point_area(self, c):
-        return self.spacing * self.spacing
+        return self.c_len[2]
 
     @ti.func
     def add_point_force(self, b, t, c, force):
@@ -358,7 +362,7 @@ class MPMBody(Body):
     @ti.kernel
     def _locate(self, t: ti.i32):
         """Grid origin per environment: one cell below the lowest particle cell."""
-        inv = 1.0 / self.dx
+        inv = 1.0 / self.c_len[0]
         for b in range(self.B):
             self.origin[b] = ti.Vector([2 ** 30, 2 ** 30, 2 ** 30])
         for b, p in ti.ndrange(self.B, self.n_points):
@@ -379,7 +383,7 @@ class MPMBody(Body):
 
     @ti.func
     def _stencil(self, b, xp):
-        inv = 1.0 / self.dx
+        inv = 1.0 / self.c_len[0]
         X = xp * inv - ti.cast(self.origin[b], self.dtype)
         base = ti.cast(ti.floor(X - 0.5), ti.i32)
         fx = X - ti.cast(base, self.dtype)
@@ -390,16 +394,16 @@ class MPMBody(Body):
     def _p2g(self, t: ti.i32, t1: ti.i32):
         for b, p in ti.ndrange(self.B, self.n_points):
             dt = self.world.dt_field[None]
-            inv = 1.0 / self.dx
-            m = self.p_rho[b] * self.vol
+            inv = 1.0 / self.c_len[0]
+            m = self.p_rho[b] * self.c_len[1]
             base, fx, w = self._stencil(b, self.x[b, t, p])
-            stress = (-dt * self.vol * 4.0 * inv * inv) * self.P[b, t, p] @ \
+            stress = (-dt * self.c_len[1] * 4.0 * inv * inv) * self.P[b, t, p] @ \
                 self.F[b, t1, p].transpose()
             affine = stress + m * self.C[b, t, p]
             mom = m * self.v[b, t, p] + dt * self.fx[b, t, p]
             for i, j, k in ti.static(ti.ndrange(3, 3, 3)):
                 off = ti.Vector([i, j, k])
-                dpos = (ti.cast(off, self.dtype) - fx) * self.dx
+                dpos = (ti.cast(off, self.dtype) - fx) * self.c_len[0]
                 wt = w[i, 0] * w[j, 1] * w[k, 2]
                 I = base + off
                 self.grid_m[b, I[0], I[1], I[2]] += wt * m
@@ -420,13 +424,13 @@ class MPMBody(Body):
     def _g2p(self, t: ti.i32, t1: ti.i32):
         for b, p in ti.ndrange(self.B, self.n_points):
             dt = self.world.dt_field[None]
-            inv = 1.0 / self.dx
+            inv = 1.0 / self.c_len[0]
             base, fx, w = self._stencil(b, self.x[b, t, p])
             nv = ti.Vector.zero(self.dtype, 3)
             nC = ti.Matrix.zero(self.dtype, 3, 3)
             for i, j, k in ti.static(ti.ndrange(3, 3, 3)):
                 off = ti.Vector([i, j, k])
-                dpos = (ti.cast(off, self.dtype) - fx) * self.dx
+                dpos = (ti.cast(off, self.dtype) - fx) * self.c_len[0]
                 wt = w[i, 0] * w[j, 1] * w[k, 2]
                 I = base + off
                 gv = self.grid_v[b, I[0], I[1], I[2]]
@@ -463,7 +467,7 @@ class MPMBody(Body):
         gather compiles for minutes)."""
         for b, p in ti.ndrange(self.B, self.n_points):
             dt = self.world.dt_field[None]
-            inv = 1.0 / self.dx
+            inv = 1.0 / self.c_len[0]
             k4 = 4.0 * inv * inv
             base, fx, w = self._stencil(b, self.x[b, t, p])
             dw = self._stencil_grad(fx)
@@ -473,7 +477,7 @@ class MPMBody(Body):
             xbar = xb1
             for i, j, k in ti.static(ti.ndrange(3, 3, 3)):
                 off = ti.Vector([i, j, k])
-                dpos = (ti.cast(off, self.dtype) - fx) * self.dx
+                dpos = (ti.cast(off, self.dtype) - fx) * self.c_len[0]
                 wt = w[i, 0] * w[j, 1] * w[k, 2]
                 gw = ti.Vector([dw[i, 0] * w[j, 1] * w[k, 2], w[i, 0] * dw[j, 1] * w[k, 2],
                                 w[i, 0] * w[j, 1] * dw[k, 2]]) * inv
@@ -489,9 +493,9 @@ class MPMBody(Body):
         """Reverse of `_p2g` (hand-written for the same reason as `_g2p_adjoint`)."""
         for b, p in ti.ndrange(self.B, self.n_points):
             dt = self.world.dt_field[None]
-            inv = 1.0 / self.dx
-            ks = -dt * self.vol * 4.0 * inv * inv
-            m = self.p_rho[b] * self.vol
+            inv = 1.0 / self.c_len[0]
+            ks = -dt * self.c_len[1] * 4.0 * inv * inv
+            m = self.p_rho[b] * self.c_len[1]
             base, fx, w = self._stencil(b, self.x[b, t, p])
             dw = self._stencil_grad(fx)
             P, F1, C = self.P[b, t, p], self.F[b, t1, p], self.C[b, t, p]
@@ -504,7 +508,7 @@ class MPMBody(Body):
             xbar = ti.Vector.zero(self.dtype, 3)
             for i, j, k in ti.static(ti.ndrange(3, 3, 3)):
                 off = ti.Vector([i, j, k])
-                dpos = (ti.cast(off, self.dtype) - fx) * self.dx
+                dpos = (ti.cast(off, self.dtype) - fx) * self.c_len[0]
                 wt = w[i, 0] * w[j, 1] * w[k, 2]
                 gw = ti.Vector([dw[i, 0] * w[j, 1] * w[k, 2], w[i, 0] * dw[j, 1] * w[k, 2],
                                 w[i, 0] * w[j, 1] * dw[k, 2]]) * inv
@@ -523,7 +527,7 @@ class MPMBody(Body):
             self.P.grad[b, t, p] += ks * Abar @ F1
             self.F.grad[b, t1, p] += ks * Abar.transpose() @ P
             mbar += v.dot(mombar) + (C * Abar).sum()
-            self.p_rho.grad[b] += mbar * self.vol
+            self.p_rho.grad[b] += mbar * self.c_len[1]
 
     def integrate_grad(self, t, t1, g) -> None:
         self._grid_forward(t, t1)
