@@ -72,7 +72,7 @@ def test_column_under_gravity_gives_youngs_modulus(elastic):
 
 
 def test_batch_of_materials_matches_single_runs():
-    Es, nus = np.array([2e4, 3e4]), np.array([0.3, 0.2])
+    Es, nus = np.array([2e4, 1.5e4]), np.array([0.3, 0.25])
     w, body, *_ = column(batch=2)
     body.set_params(E=Es, nu=nus)
     w.reset()
@@ -134,3 +134,43 @@ def test_mpm_gradients_match_central_differences(elastic, plastic):
     assert all(abs(fd) > 0 for _, _, fd in checks), checks   # every path is exercised
     bad = [c for c in checks if not abs(c[1] - c[2]) <= 1e-4 * abs(c[2])]
     assert not bad, bad
+
+
+def test_plastic_block_flows_at_the_yield_stress_and_keeps_its_set():
+    """A 1 cm von Mises cube (E = 20 kPa, sigma_y = 500 Pa, yield strain 2.5 %) squeezed
+    by a frictionless plate on a frictionless ground to ~4 % strain: the plate load is the
+    yield load (an elastic block would carry 1.7 x more), and after unloading the block
+    keeps the plastic part of its strain, eps_max - sigma / E."""
+    from tacsuite.sim.indenters import Box
+    from tacsuite.sim.kinematic import KinematicRigid
+
+    dx, Lb, E, ys = 2.5e-3, 0.01, 2e4, 500.0
+    pts = sample_primitive("box", dx / 2, size=(Lb,) * 3, center=(0, 0, Lb / 2))
+    w = World(batch=1, dt=1e-4, substeps=20, dtype=ti.f64)
+    body = w.add(MPMBody("blk", pts, dx, E=E, nu=0.3, density=1000, alpha=100.0,
+                         plastic="von_mises", yield_stress=ys))
+    ground = w.add(Ground())
+    top0 = pts[:, 2].max()
+    plate = w.add(KinematicRigid("plate", Box((0.03, 0.03, 0.005), dtype=ti.f64),
+                                 pose=(0, 0, top0 + 0.005, 0, 0, 0)))
+    w.add_pair(ContactPair(body, ground, kn=1e8, kd=0, kt=0, mu=0))
+    press = w.add_pair(ContactPair(body, plate, kn=1e8, kd=0, kt=0, mu=0))
+    layer = np.round(pts[:, 2] / (dx / 2) - 0.5).astype(int)
+
+    def height():
+        x = body.positions()[0]
+        return x[layer == layer.max(), 2].mean() - x[layer == 0, 2].mean()
+
+    w.reset()
+    h0 = height()
+    for i in range(50):
+        w.step({"plate": [0, 0, top0 + 0.005 - 1e-3 * (i + 1) / 50, 0, 0, 0]})
+    eps_max = 1 - height() / h0
+    load = press.force()[0, 2] / (Lb * Lb)            # nominal stress on the plate
+    assert 0.03 < eps_max < 0.05
+    assert 0.95 < load / ys < 1.25, load / ys
+    for _ in range(30):
+        w.step({"plate": [0, 0, top0 + 0.01, 0, 0, 0]})
+    eps_set = 1 - height() / h0
+    assert eps_set > 0.01
+    assert abs(eps_set - (eps_max - load / E)) < 0.006, (eps_set, eps_max - load / E)
