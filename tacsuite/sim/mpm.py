@@ -245,6 +245,11 @@ class MPMBody(Body):
     def accumulator_fields(self) -> dict:
         return {"f": self.fx}
 
+    def zero_slot_grads(self) -> None:
+        # the stress is a per-substep intermediate (neither state nor accumulator): its
+        # adjoint must not carry over from the previous segment's reverse pass
+        self.P.grad.fill(0)
+
     def set_initial(self, x=None, v=None) -> None:
         """Initial particle positions/velocities, (n, 3) or (B, n, 3)."""
         for name, arr in (("x", x), ("v", v)):
