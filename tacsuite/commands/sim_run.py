@@ -68,6 +68,8 @@ def _geometry(scene: dict, objs: dict) -> dict:
             geo[b["id"]] = {"type": "fem", "surface": np.unique(o.mesh.surface_tris)}
         elif b["type"] in ("rigid", "kinematic"):
             geo[b["id"]] = {"type": b["type"], "points": o.draw_points}
+        elif b["type"] in ("mpm", "cable"):
+            geo[b["id"]] = {"type": b["type"]}
         else:
             geo[b["id"]] = {"type": "ground", "normal": b["normal"], "point": b["point"]}
     return geo
@@ -95,6 +97,8 @@ def _record(scene, world, objs, t: float) -> dict:
         elif b["type"] == "rigid":
             st = o.state()
             fr[f"rigid/{bid}/x"], fr[f"rigid/{bid}/q"] = st["x"], st["q"]
+        elif b["type"] in ("mpm", "cable"):
+            fr[f"{b['type']}/{bid}/x"] = o.positions()
         elif b["type"] == "kinematic":
             fr[f"kinematic/{bid}/pose"] = (o.initial_pose if first else o.pose()).copy()
     for c in scene["contacts"]:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-BODY_TYPES = ("ground", "rigid", "kinematic", "fem")
+BODY_TYPES = ("ground", "rigid", "kinematic", "fem", "mpm", "cable")
 SHAPE_SIZES = {"box": ("half_extents",), "sphere": ("radius",),
                "capsule": ("radius", "half_length"), "cylinder": ("radius", "half_height"),
                "mesh": ("file",)}
@@ -40,8 +40,11 @@ MOTIONS = {"hold": (), "linear": ("to", "start", "end"),
            "squeeze_lift": ("squeeze", "squeeze_time", "hold_time", "lift", "lift_time")}
 CONTACT_KEYS = ("kn", "kd", "kt", "mu")
 DEFAULT_CONTACT = {"kn": 1e8, "kd": 1e3, "kt": 1e8, "mu": 0.5}
-POINT_SIDE = ("rigid", "fem")
+POINT_SIDE = ("rigid", "fem", "mpm", "cable")
 SDF_SIDE = ("ground", "rigid", "kinematic")
+MPM_KEYS = ("id", "type", "shape", "center", "dx", "ppc", "material", "margin", "velocity")
+CABLE_KEYS = ("id", "type", "start", "end", "nodes", "radius", "material", "fixed",
+              "grasped", "grasp_pose")
 
 
 def _err(path: str, msg: str) -> ValueError:
@@ -147,14 +150,20 @@ def _body(b, path, B, base_dir: Path) -> dict:
                "rigid": ("id", "type", "shape", "density", "pose", "velocity",
                          "angular_velocity"),
                "kinematic": ("id", "type", "shape", "pose"),
-               "fem": ("id", "type", "mesh", "material", "pose")}[kind]
+               "fem": ("id", "type", "mesh", "material", "pose"),
+               "mpm": MPM_KEYS, "cable": CABLE_KEYS}[kind]
     required = {"ground": (), "rigid": ("shape",), "kinematic": ("shape",),
-                "fem": ("mesh", "material")}[kind]
+                "fem": ("mesh", "material"), "mpm": ("shape", "dx", "material"),
+                "cable": ("start", "end", "nodes", "radius", "material")}[kind]
     _keys(b, path, allowed, ("id", "type") + required)
     bid = _str(b["id"], f"{path}.id")
     if "." in bid:
         raise _err(f"{path}.id", f"{bid!r} must not contain '.'")
     out = {"id": bid, "type": kind}
+    if kind in ("mpm", "cable"):
+        from tacsuite.sim.scene_objects import validate_object
+        out.update(validate_object(kind, b, path, B))
+        return out
     if kind == "ground":
         out["normal"] = _vec(b.get("normal", [0.0, 0.0, 1.0]), f"{path}.normal", 3)
         if not np.linalg.norm(out["normal"]) > 0:
@@ -268,8 +277,9 @@ def _contacts(raw, ids: dict, defaults: dict, B: int) -> list:
 def auto_contacts(ids: dict, defaults: dict) -> list:
     """Every FEM and dynamic rigid body against every surface it can touch: FEM vs rigid
     and kinematic bodies (gels above the ground do not touch it), rigid vs ground and
-    kinematic bodies, and each pair of rigid bodies once (the earlier one's points
-    against the later one's surface)."""
+    kinematic bodies, each pair of rigid bodies once (the earlier one's points
+    against the later one's surface), and MPM objects and cables (their particles and
+    nodes) against the ground, rigid and kinematic bodies."""
     names = list(ids)
     out = []
     for i, a in enumerate(names):
@@ -279,7 +289,8 @@ def auto_contacts(ids: dict, defaults: dict) -> list:
                 continue
             if (ta == "fem" and tb in ("rigid", "kinematic")) or \
                     (ta == "rigid" and tb in ("ground", "kinematic")) or \
-                    (ta == "rigid" and tb == "rigid" and i < j):
+                    (ta == "rigid" and tb == "rigid" and i < j) or \
+                    (ta in ("mpm", "cable") and tb in ("ground", "rigid", "kinematic")):
                 out.append({"a": a, "b": b, **defaults})
     return out
 
@@ -327,14 +338,14 @@ def _joints(raw, ids) -> list:
 def _actions(raw, ids, bodies) -> dict:
     if not isinstance(raw, dict):
         raise _err("actions", "must be an object {body id: motion}")
-    poses = {b["id"]: b.get("pose") for b in bodies}
+    poses = {b["id"]: b.get("pose", b.get("grasp_pose")) for b in bodies}
     out = {}
     for bid, spec in raw.items():
         path = f"actions.{bid}"
         _ref(bid, path, ids)
-        if ids[bid] not in ("fem", "kinematic"):
-            raise _err(path, f"{bid!r} is a {ids[bid]} body; actions drive fem and "
-                       "kinematic bodies only")
+        if ids[bid] not in ("fem", "kinematic", "cable"):
+            raise _err(path, f"{bid!r} is a {ids[bid]} body; actions drive fem, "
+                       "kinematic and cable (grasp frame) bodies only")
         if not isinstance(spec, dict) or ("table" in spec) == ("motion" in spec):
             raise _err(path, "must be {\"table\": {\"t\": [...], \"pose\": [[6 numbers], "
                        "...]}} or {\"motion\": NAME, ...} with NAME in "
@@ -469,6 +480,9 @@ def build(scene: dict, dt_fraction: float = 0.5):
             else:
                 objs[bid] = world.add(KinematicRigid(bid, _indenter(shape), pose=b["pose"]))
             objs[bid].draw_points = shape.points
+        elif kind in ("mpm", "cable"):
+            from tacsuite.sim.scene_objects import build_object
+            objs[bid] = world.add(build_object(b))
         else:
             m = b["mesh"]
             mesh = (structured_box(m["size"], m["cells"]) if m["kind"] == "box"

@@ -23,6 +23,8 @@ def body_points(frame: dict, geometry: dict, env: int = 0) -> dict[str, np.ndarr
         elif kind == "rigid":
             R = quat.np_to_matrix(frame[f"rigid/{bid}/q"][env])
             out[bid] = geo["points"] @ R.T + frame[f"rigid/{bid}/x"][env]
+        elif kind in ("mpm", "cable"):
+            out[bid] = frame[f"{kind}/{bid}/x"][env]
         elif kind == "kinematic":
             p = frame[f"kinematic/{bid}/pose"][env]
             out[bid] = geo["points"] @ rotation_matrix(p[3:]).T + p[:3]
