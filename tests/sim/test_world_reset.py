@@ -22,9 +22,15 @@ def _force_seeds(n, B, x_at=None, n_nodes=None):
     return seeds
 
 
-def test_a_partial_reset_keeps_the_other_environments_tape():
-    w, gel, ball, pair = press_world(batch=2, requires_grad=True, segment=2)
-    acts = press_slide_actions(T)
+@pytest.fixture(scope="module")
+def world():
+    """One B = 2 world for every run here (each new world compiles its kernels again)."""
+    return press_world(batch=2, requires_grad=True, segment=2)
+
+
+def test_a_partial_reset_keeps_the_other_environments_tape(world):
+    w, gel, ball, pair = world
+    acts = press_slide_actions(T, batch=2)
     w.reset()
     for t in range(T):
         if t == CUT:
@@ -34,33 +40,37 @@ def test_a_partial_reset_keeps_the_other_environments_tape():
     x_batch = gel.positions()
     g = w.backward(_force_seeds(T, 2, T, gel.n))
 
-    # References, one environment at a time in one B = 1 world.
-    w1, gel1, _, _ = press_world(batch=1, requires_grad=True, segment=2)
-    full = _run(w1, acts, _force_seeds(T, 1, T, gel.n))
-    x_full = gel1.positions()
-    before = _run(w1, acts[:CUT], _force_seeds(CUT, 1))
-    after = _run(w1, acts[:T - CUT], _force_seeds(T - CUT, 1, T - CUT, gel.n))
-    x_after = gel1.positions()
+    # References in the same world without a reset: env 0 the whole run; env 1 the same
+    # steps with the losses of its first episode only (steps 1..CUT) ...
+    seeds = _force_seeds(T, 2, T, gel.n)
+    for i in range(CUT + 1, T + 1):
+        seeds[i]["press.force"][1] = 0.0
+    seeds[T]["gel.x"][1] = 0.0
+    full = _run(w, acts, seeds)
+    x_full = gel.positions()
+    # ... and a fresh episode of T - CUT steps with the losses of the second.
+    after = _run(w, acts[:T - CUT], _force_seeds(T - CUT, 2, T - CUT, gel.n))
+    x_after = gel.positions()
 
     np.testing.assert_allclose(x_batch[0], x_full[0], rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(x_batch[1], x_after[0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(x_batch[1], x_after[1], rtol=1e-12, atol=1e-15)
     for body in ("ball", "gel"):
         ga = g["actions"][body]
         ref0 = full["actions"][body][:, 0]
         np.testing.assert_allclose(ga[:, 0], ref0, rtol=1e-8, atol=1e-10 * np.abs(ref0).max())
-        ref1 = np.concatenate([before["actions"][body][:, 0], after["actions"][body][:, 0]])
+        ref1 = np.concatenate([full["actions"][body][:CUT, 1], after["actions"][body][:, 1]])
         assert np.abs(ref1[:CUT]).max() > 0 and np.abs(ref1[CUT:]).max() > 0
         np.testing.assert_allclose(ga[:, 1], ref1, rtol=1e-8, atol=1e-10 * np.abs(ref1).max())
     for owner, names in (("gel", ("E", "nu", "alpha")), ("press", ("kn", "kt", "mu"))):
         for name in names:
             gp = g["params"][owner][name]
             np.testing.assert_allclose(gp[0], full["params"][owner][name][0], rtol=1e-8)
-            both = before["params"][owner][name][0] + after["params"][owner][name][0]
+            both = full["params"][owner][name][1] + after["params"][owner][name][1]
             np.testing.assert_allclose(gp[1], both, rtol=1e-8)
 
 
-def test_partial_reset_to_a_given_state_and_its_errors():
-    w, gel, ball, pair = press_world(batch=2, requires_grad=True, segment=2)
+def test_partial_reset_to_a_given_state_and_its_errors(world):
+    w, gel, ball, pair = world
     acts = press_slide_actions(2, batch=2)
     w.reset()
     w.step(acts[0])
