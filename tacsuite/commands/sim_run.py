@@ -14,7 +14,7 @@ import dataclasses
 import io
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import tyro
@@ -26,15 +26,14 @@ from tacsuite.common.cliargs import run_config
 @dataclasses.dataclass
 class SimRunConfig:
     scene: Annotated[str, tyro.conf.Positional] = ""
-    """Scene file (.json) or the name of a shipped example scene."""
+    """Scene file (.json, .yaml or .yml) or the name of a shipped example scene."""
     out: str = "runs/sim_run"
     """Folder for states.npz, scene.json, summary.json and the pictures."""
     frames_png: bool = False
     """Write a PNG of every saved frame into OUT/frames/."""
-    gif: bool = False
-    """Write OUT/scene.gif from the saved frames (implies drawing them)."""
-    mp4: bool = False
-    """Write OUT/scene.mp4 (needs imageio with ffmpeg)."""
+    video: Literal["none", "gif", "mp4"] = "none"
+    """Write OUT/scene.gif (Pillow) or OUT/scene.mp4 (imageio-ffmpeg, the `video` extra)
+    of the saved frames (implies drawing them)."""
     images: bool = False
     """Write tactile images (three-light shader, markers) of every saved frame of every
     FEM body whose top face is a node lattice into OUT/tactile/, and their marker
@@ -49,7 +48,7 @@ def resolve_scene(name: str) -> Path:
     from tacsuite.sim.scene import example_scenes
 
     p = Path(name)
-    if p.suffix == ".json" or p.exists():
+    if p.suffix.lower() in (".json", ".yaml", ".yml") or p.exists():
         if not p.is_file():
             raise FileNotFoundError(f"no such scene file: {p}")
         return p
@@ -145,17 +144,19 @@ def _tactile_images(scene, objs, arrays, out: Path) -> dict:
             "tactile_skipped": skipped}
 
 
-def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool = False,
+def run_scene(path, out, frames_png: bool = False, video: str = "none",
               duration: float | None = None, images: bool = False) -> dict:
     from tacsuite.sim.scene import actions_at, build, load_scene, n_steps
 
-    if mp4:
+    if video not in ("none", "gif", "mp4"):
+        raise ValueError(f"video must be 'none', 'gif' or 'mp4', got {video!r}")
+    if video == "mp4":
         try:
-            import imageio.v2 as imageio  # noqa: F401
+            import imageio_ffmpeg  # noqa: F401
         except ImportError:
-            raise ValueError("--mp4 needs the imageio package with ffmpeg, which is not "
-                             "installed; use --gif (Pillow) instead, or "
-                             "`pip install imageio imageio-ffmpeg`") from None
+            raise ValueError("--video mp4 needs imageio-ffmpeg (`pip install "
+                             "'tacsuite[video]'`), which is not installed; use --video gif "
+                             "(Pillow) instead") from None
     scene = load_scene(path)
     if duration is not None:
         if not duration > 0:
@@ -186,7 +187,7 @@ def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool 
                "states": str(out / "states.npz"), "keys": sorted(arrays)}
     if images:
         summary.update(_tactile_images(scene, objs, arrays, out))
-    if frames_png or gif or mp4:
+    if frames_png or video != "none":
         from tacsuite.sim import scene_render as sr
 
         geo = _geometry(scene, objs)
@@ -196,15 +197,8 @@ def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool 
                 for k, f in enumerate(frames)]
         summary["frames_png"] = str(out / "frames")
         fps = min(30.0, max(2.0, 1.0 / (every * ctrl) / 10))
-        if gif:
-            summary["gif"] = str(sr.save_gif(out / "scene.gif", pngs, fps))
-        if mp4:
-            import imageio.v2 as imageio
-
-            with imageio.get_writer(out / "scene.mp4", fps=fps) as wr:
-                for p in pngs:
-                    wr.append_data(imageio.imread(p))
-            summary["mp4"] = str(out / "scene.mp4")
+        if video != "none":
+            summary["video"] = str(sr.save_video(out / f"scene.{video}", pngs, fps))
     atomic.write_json(out / "summary.json", summary)
     return summary
 
@@ -220,8 +214,8 @@ def main(argv: list[str], prog: str) -> int:
         return 0
     if not cfg.scene:
         raise ValueError("give a scene file or example name (see --list)")
-    s = run_scene(resolve_scene(cfg.scene), cfg.out, cfg.frames_png, cfg.gif, cfg.mp4,
-                  cfg.duration, cfg.images)
+    s = run_scene(resolve_scene(cfg.scene), cfg.out, cfg.frames_png, cfg.video, cfg.duration,
+                  cfg.images)
     print(f"{s['scene']}: {s['steps']} steps x {s['substeps']} substeps of {s['dt']:.3g} s, "
           f"{s['frames']} frames in {s['seconds_build'] + s['seconds_simulate']:.1f} s "
           f"-> {s['states']}")

@@ -43,7 +43,7 @@ class FEMBody(Body):
     outputs = ("x", "v")
 
     def __init__(self, name: str, mesh: TetMesh, E, nu, density, alpha=0.0, beta=0.0,
-                 pose=(0, 0, 0, 0, 0, 0), fixed_nodes=None):
+                 pose=(0, 0, 0, 0, 0, 0), fixed_nodes=None, symmetry_planes=()):
         super().__init__(name)
         if not isinstance(mesh, TetMesh):
             raise ValueError(f"mesh must be a TetMesh, got {type(mesh).__name__}")
@@ -52,12 +52,18 @@ class FEMBody(Body):
         self._init_values = dict(E=E, nu=nu, density=density, alpha=alpha, beta=beta)
         self._init_pose = pose
         self._fixed_nodes = fixed_nodes
+        # Planes x_axis = 0 of the body frame a symmetric model is cut along (quarter pads):
+        # that displacement component is fixed there, as in `fem.GelGeometry`.
+        self.symmetry_planes = tuple(int(a) for a in symmetry_planes)
+        if any(a not in (0, 1, 2) for a in self.symmetry_planes):
+            raise ValueError(f"symmetry_planes must be axes 0, 1 or 2, got {symmetry_planes!r}")
 
     # ----- allocation ----------------------------------------------------------------------
     def allocate(self, world) -> None:
         B, f, rg = world.batch, world.dtype, world.requires_grad
         self.B, self.dtype, self.npf = B, f, world.npf
-        self.geo = GelGeometry(self.mesh, dtype=f, fixed_nodes=self._fixed_nodes)
+        self.geo = GelGeometry(self.mesh, dtype=f, fixed_nodes=self._fixed_nodes,
+                               symmetry_planes=self.symmetry_planes)
         self.n, self.m = self.geo.n, self.geo.m
         self.n_points = self.geo.k
         V = lambda: ti.Vector.field(3, f, shape=(B, world.n_slots, self.n), needs_grad=rg)  # noqa: E731

@@ -19,13 +19,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tacsuite.common.progress import progress as bar
-from tacsuite.sim import material
 from tacsuite.sim.backend import ensure_init, import_taichi
+from tacsuite.sim.contact_pair import ContactPair
+from tacsuite.sim.fem_body import FEMBody
 from tacsuite.sim.friction_statics import FrictionalQuasiStaticGel
 from tacsuite.sim.indenters import make_indenter
+from tacsuite.sim.kinematic import KinematicRigid
 from tacsuite.sim.mesh import TetMesh, structured_box
 from tacsuite.sim.press_defaults import DEFAULTS, GRAD_NAMES, INDENTERS
 from tacsuite.sim.statics import NotConverged, QuasiStaticGel
+from tacsuite.sim.world import World
+from tacsuite.sim.world_statics import StaticSolver
 
 ti = import_taichi()
 
@@ -249,19 +253,49 @@ def mesh_indenter(path, scale: float, depth: float, dtype):
     return ind, -zmin, footprint / np.sqrt(2.0)
 
 
-def _chain_rule(g: dict, E: float, nu: float, kn: float, auto_kn: bool, auto_kt: bool,
-                names) -> dict:
-    """Press parameters' derivatives from the solver's (mu, lam, kn, kt, mu_f, position).
+def _chain_rule(g: dict, E: float, kn: float, auto_kn: bool, auto_kt: bool, names) -> dict:
+    """Press parameters' derivatives from the world's (`StaticSolver.gradients`).
 
     With the defaults kn = 100 E / h and kt = kn, a change of E moves kn and kt too and a
     change of kn moves kt: the derivatives are total ones along those defaults.
     """
-    (dmu_dE, dmu_dnu), (dlam_dE, dlam_dnu) = material.snh_params_jacobian(E, nu)
-    d_kn = g["kn"] + (g.get("kt", 0.0) if auto_kt else 0.0)
-    d_E = g["mu"] * dmu_dE + g["lam"] * dlam_dE + (d_kn * kn / E if auto_kn else 0.0)
-    full = {"E": d_E, "nu": g["mu"] * dmu_dnu + g["lam"] * dlam_dnu,
-            "depth": -np.asarray(g["position"])[2], "kn": d_kn, "friction": g.get("mu_f", 0.0)}
+    gel, pair = g["params"]["gel"], g["params"]["gel-indenter"]
+    d_kn = pair["kn"] + (pair["kt"] if auto_kt else 0.0)
+    full = {"E": gel["E"] + (d_kn * kn / E if auto_kn else 0.0), "nu": gel["nu"],
+            "depth": -g["actions"]["indenter"][2], "kn": d_kn, "friction": pair["mu"]}
     return {k: float(full[k]) for k in names}
+
+
+def press_world(mesh: TetMesh, shape, E: float, nu: float, kn: float, friction: float,
+                kt: float, lift: float, dtype) -> StaticSolver:
+    """The press as a world: a bonded quarter pad ("gel", symmetry planes x = 0 and
+    y = 0), the indenter ("indenter", kinematic, starting just above the pad) and their
+    contact pair ("gel-indenter"); returns its static solver.
+
+    The press takes no explicit substeps; the world still gets a stable one (density
+    1000 kg/m^3) so that it can be stepped on from an equilibrium.
+    """
+    world = World(batch=1, dtype=dtype, dt=1.0)
+    top = float(mesh.points[:, 2].max())
+    gel = world.add(FEMBody("gel", mesh, E=E, nu=nu, density=1000.0, symmetry_planes=(0, 1)))
+    ind = world.add(KinematicRigid("indenter", shape, pose=(0.0, 0.0, top + lift, 0, 0, 0)))
+    world.add_pair(ContactPair(gel, ind, kn=kn, kt=kt, mu=friction))
+    _fit_dt(world)
+    return StaticSolver(world)
+
+
+def _fit_dt(world) -> None:
+    world.set_dt(0.5 * world.stability_limit())
+
+
+def _set_press_params(static: StaticSolver, E, nu, kn, kt, friction) -> None:
+    w = static.world
+    # Parameters are checked against the current substep; the press takes none, so it
+    # is made small while they change and refitted after.
+    w.set_dt(1e-3 * w.dt_limit)
+    static.body.set_params(E=E, nu=nu)
+    static.pair.set_params(kn=kn, kt=kt, mu=friction)
+    _fit_dt(w)
 
 
 def default_mesh_size(indenter: str, radius: float, depth: float) -> float:
@@ -346,7 +380,7 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
         if solver is None:
             mesh_ind, lift, a_est = mesh_indenter(mesh_file, mesh_scale, depth, dtype)
         else:
-            mesh_ind, lift, a_est = solver.indenter, solver.lift, solver.a_est
+            mesh_ind, lift, a_est = solver.indenter.shape, solver.lift, solver.a_est
         radius = a_est          # the contact size: default mesh size and fine region
     h = float(mesh_size or default_mesh_size(indenter, radius, depth))
     if not h > 0:
@@ -358,30 +392,28 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
         check_resources(pad, depth, h, fine, growth, steps, dtype, max_tets)
     else:
         check_resources(pad, depth, h, fine, growth, steps, dtype, max_tets=2**62)
+    kt_val = kt if kt is not None else kn_val
     if solver is None:
         mesh = graded_quarter_pad(pad, h, fine, growth)
         # Put the contact point at the origin: node coordinates are then small where the
         # strains are large, which keeps float32 rounding of x - X (and of F) low there.
         mesh = TetMesh(mesh.points - np.array([0.0, 0.0, pad[2]]), mesh.tets,
                        mesh.surface_tris, mesh.bottom_nodes, meta={**mesh.meta, "top": 0.0})
-        ind = mesh_ind or make_indenter(indenter, radius, dtype=dtype)
-        if friction > 0:
-            solver = FrictionalQuasiStaticGel(mesh, E, nu, kn_val, ind, friction, kt=kt,
-                                              dtype=dtype, symmetry_planes=(0, 1))
-        else:
-            solver = QuasiStaticGel(mesh, E, nu, kn_val, ind, dtype=dtype,
-                                    symmetry_planes=(0, 1))
+        shape = mesh_ind or make_indenter(indenter, radius, dtype=dtype)
+        static = press_world(mesh, shape, E, nu, kn_val, friction, kt_val, lift, dtype)
+        solver = static.build(frictional=friction > 0)
+        solver.static = static
         solver.h_mesh = h
         solver.lift, solver.a_est = lift, radius
     else:
-        solver.set_material(E, nu)
-        solver.set_contact(kn_val)
+        static = getattr(solver, "static", None)
+        if static is None:
+            raise ValueError("solver= takes the solver of an earlier press "
+                             "(res.info['solver'])")
         if friction > 0 and not isinstance(solver, FrictionalQuasiStaticGel):
             raise ValueError("friction > 0 needs a solver built with friction (pass none)")
-        if isinstance(solver, FrictionalQuasiStaticGel):
-            solver.set_friction(friction, kt if kt is not None else kn_val)
-        solver.reset()
-    ind = solver.indenter
+        _set_press_params(static, E, nu, kn_val, kt_val, friction)
+        static.world.reset()
     H = float(solver.mesh.points[:, 2].max())       # the top face
     # Reference point of each indenter: sphere centre, cylinder/box centre of the body,
     # the mesh's own origin; `lift` is its height above the indenter's lowest point.
@@ -391,19 +423,15 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
     with bar(total=steps, desc="sim press", unit="step",
              disable=None if progress is None else not progress) as pbar:
         for d in depths:
-            ind.set_pose([0.0, 0.0, H + lift - d])
             # Predictor: scale the last displacement field to the new depth, then put the
             # nodes that now penetrate onto the indenter; Newton starts near the answer.
-            if prev > 0:
-                solver.scale_displacement(d / prev)
-            solver.project_contact()
-            prev = d
             try:
-                info = solver.solve_with_friction() if friction > 0 else solver.solve()
+                out = static.solve({"indenter": (0.0, 0.0, H + lift - d, 0.0, 0.0, 0.0)},
+                                   scale=d / prev if prev > 0 else None)[0]
             except NotConverged as exc:
                 raise type(exc)(_advice(exc, E, nu, kn_val, auto_kn, dtype)) from exc
-            newton.append(info["newton"])
-            out = solver.readout()
+            prev = d
+            newton.append(out["newton"])
             forces.append(out["force"])
             radii.append(out["contact_radius"])
             pbar.update(1)
@@ -413,14 +441,14 @@ def press(indenter: str = DEFAULTS["indenter"], radius: float = DEFAULTS["radius
         "kn": kn_val, "newton_iterations": newton, "cg_iterations": solver.cg_iterations})
     names = [g for g in GRAD_NAMES if g != "friction" or friction > 0]
     if grad:
-        res.grad = _chain_rule(solver.force_gradients(), E, nu, kn_val, auto_kn,
-                               auto_kt=kt is None, names=grad)
+        res.grad = _chain_rule(static.gradients(), E, kn_val, auto_kn, auto_kt=kt is None,
+                               names=grad)
     if loss is not None:
         u = solver.x.to_numpy().astype(np.float64) - solver.mesh.points
         value, dL_du = loss(u)
-        g = solver.loss_gradients(dL_du)
+        g = static.gradients(dL_du)
         res.loss = float(value)
-        res.loss_grad = _chain_rule(g, E, nu, kn_val, auto_kn, auto_kt=kt is None, names=names)
+        res.loss_grad = _chain_rule(g, E, kn_val, auto_kn, auto_kt=kt is None, names=names)
     if friction > 0:
         fr = solver.friction_readout()
         ratio = np.linalg.norm(fr["tangential"], axis=1) / np.maximum(friction * fr["normal"],

@@ -1,6 +1,7 @@
-"""Scene files: a world described in JSON, validated field by field, built and driven.
+"""Scene files: a world described in JSON or YAML, validated field by field, built and driven.
 
-A scene is one JSON object (the README's "Scenes" section lists every field):
+A scene is one JSON object, or the same mapping written in YAML (.yaml/.yml); the
+README's "Scenes" section lists every field:
 
     {"name": ..., "dtype": "float64", "batch": 1, "gravity": [0, 0, -9.81],
      "time": {"dt": 5e-5 | "auto", "substeps": 40, "duration": 0.2, "save_every": 1},
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -409,23 +411,62 @@ def _motion_table(name, spec, start, path) -> dict:
     return {"t": ts, "pose": ps}
 
 
+SCENE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+# YAML 1.1 reads 1e-5 (an exponent without a dot) as a string; scene files mean the
+# number, as JSON does: the float pattern below also accepts that spelling.
+_YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+
+
+def _read_yaml(path: Path, text: str):
+    import yaml
+
+    class Loader(yaml.SafeLoader):      # plain dicts, lists, numbers and strings only
+        pass
+
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML_FLOAT,
+                                 list("-+0123456789."))
+    try:
+        return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ValueError(f"{path}: not valid YAML{where}: "
+                         f"{getattr(exc, 'problem', None) or exc}") from None
+
+
 def load_scene(path) -> dict:
-    """Read and validate a scene file (JSON)."""
+    """Read and validate a scene file: JSON (.json) or YAML (.yaml, .yml)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such scene file: {path}")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): "
-                         f"{exc.msg}") from None
+    if path.suffix.lower() not in SCENE_SUFFIXES:
+        raise ValueError(f"{path}: a scene file ends in one of {list(SCENE_SUFFIXES)}, got "
+                         f"{path.suffix or 'no suffix'!r}")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column "
+                             f"{exc.colno}): {exc.msg}") from None
+    else:
+        raw = _read_yaml(path, text)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a scene is a mapping of fields (name, time, bodies, ...), "
+                         f"got {type(raw).__name__}")
     return validate(raw, base_dir=path.parent)
 
 
 def example_scenes() -> dict[str, Path]:
-    """{name: path} of the scenes shipped with the suite."""
+    """{name: path} of the scenes shipped with the suite (JSON and YAML)."""
     folder = Path(__file__).resolve().parent.parent / "data" / "scenes"
-    return {p.stem: p for p in sorted(folder.glob("*.json"))}
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix in SCENE_SUFFIXES}
 
 
 # ----- building and driving -----------------------------------------------------------------

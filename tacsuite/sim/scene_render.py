@@ -1,9 +1,11 @@
 """Pictures of recorded scene frames: a side view (x-z) and a top view (x-y) of every
-body (gel nodes, rigid and kinematic surface samples, the ground line), and a GIF of them.
+body (gel nodes, rigid and kinematic surface samples, the ground line), and a video of
+them (GIF through Pillow, MP4 through imageio-ffmpeg).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +84,51 @@ def save_gif(path, pngs: list[Path], fps: float = 10.0) -> Path:
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
                    duration=int(1000 / fps), loop=0)
     return atomic.write_bytes(path, buf.getvalue())
+
+
+VIDEO_FORMATS = ("gif", "mp4")
+
+
+def save_mp4(path, pngs: list[Path], fps: float = 10.0) -> Path:
+    """H.264 MP4 of the PNGs through imageio-ffmpeg's ffmpeg (the `video` extra); frames
+    are padded with white to a multiple of 16 pixels, which the encoder's macroblocks
+    need, instead of being resampled."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise ValueError("MP4 output needs imageio-ffmpeg (`pip install 'tacsuite[video]'`); "
+                         "use the GIF format (Pillow) instead") from None
+    from PIL import Image
+
+    frames = []
+    for p in pngs:
+        with Image.open(p) as im:
+            img = np.asarray(im.convert("RGB"))
+        h, w = img.shape[:2]
+        H, W = -(-h // 16) * 16, -(-w // 16) * 16
+        frames.append(np.pad(img, ((0, H - h), (0, W - w), (0, 0)), constant_values=255))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial.mp4")
+    try:
+        H, W = frames[0].shape[:2]
+        gen = imageio_ffmpeg.write_frames(str(tmp), (W, H), fps=fps, codec="libx264",
+                                          macro_block_size=16, pix_fmt_out="yuv420p")
+        gen.send(None)
+        for f in frames:
+            gen.send(np.ascontiguousarray(f))
+        gen.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def save_video(path, pngs: list[Path], fps: float = 10.0) -> Path:
+    """A GIF or an MP4 of the frames, by the suffix of `path`."""
+    kind = Path(path).suffix.lstrip(".").lower()
+    if kind not in VIDEO_FORMATS:
+        raise ValueError(f"video format {kind!r} is not supported; choose one of "
+                         f"{list(VIDEO_FORMATS)}")
+    return save_gif(path, pngs, fps) if kind == "gif" else save_mp4(path, pngs, fps)

@@ -503,31 +503,66 @@ class World:
             del obj
         self._start_tape(cur)
 
-    def reset(self, env_ids=None) -> None:
+    def reset(self, env_ids=None, state: dict | None = None) -> None:
         """Every body to its initial state (all environments, or those in env_ids).
 
-        A full reset clears the gradient tape; a partial one, for vector environments,
-        is refused while a world with requires_grad holds recorded steps.
+        state: {name: {field: array}} to reset to instead of the initial state, arrays of
+        shape (B, ...) as from get_state (rows env_ids are used) or (len(env_ids), ...).
+        A full reset starts a new gradient tape. A partial one keeps the tape of every
+        environment (Gymnasium autoreset inside a vector environment): the recorded
+        steps go on, a new segment starts here, and the reverse pass stops the reset
+        environments' gradients at this point (their state after it depends on nothing
+        before it); their gradients after it flow as usual.
         """
         self._build()
         init = {o.name: dict(o.initial_state()) for o in self.objects}
         for b in self._tracks():
             init[b.name]["pose"] = b.initial_pose.copy()
+        ids = np.arange(self.batch) if env_ids is None else np.unique(
+            np.asarray(env_ids, dtype=np.int64).reshape(-1))
+        if ids.size and (ids.min() < 0 or ids.max() >= self.batch):
+            raise ValueError(f"env_ids must lie in [0, {self.batch}), got {ids.tolist()}")
+        for name, st in (state or {}).items():
+            self.named(name)
+            for k, arr in st.items():
+                if k not in init[name]:
+                    raise ValueError(f"{name!r} has no state {k!r}; it has {list(init[name])}")
+                a = np.asarray(arr, dtype=np.float64)
+                full = init[name][k].shape
+                if a.shape == (len(ids),) + full[1:]:
+                    a, b = np.array(init[name][k], dtype=np.float64), a
+                    a[ids] = b
+                if a.shape != full or not np.all(np.isfinite(a)):
+                    raise ValueError(f"reset state {name}.{k} must be finite with shape {full} "
+                                     f"or {(len(ids),) + full[1:]}, got {np.shape(arr)}")
+                init[name][k] = a
         if env_ids is None:
             self._start_tape(init)
             return
-        ids = np.unique(np.asarray(env_ids, dtype=np.int64).reshape(-1))
-        if ids.size and (ids.min() < 0 or ids.max() >= self.batch):
-            raise ValueError(f"env_ids must lie in [0, {self.batch}), got {ids.tolist()}")
-        if self.requires_grad and self.n_steps > 0:
-            raise ValueError("a partial reset would cut the gradient tape of the other "
-                             "environments; call world.reset() (all) or use "
-                             "requires_grad=False for vector environments")
-        cur = self.get_state()
+        if not (self.requires_grad and self.n_steps > 0):
+            cur = self.get_state()
+            for name, st in init.items():
+                for k, arr in st.items():
+                    cur[name][k][ids] = arr[ids]
+            self._start_tape(cur)
+            return
+        # Within a tape: the reset opens a segment whose checkpoint holds the new rows.
+        if self._j > 0:
+            self._rollover()
+        state0, pose0 = self._ckpt[-1]
         for name, st in init.items():
             for k, arr in st.items():
-                cur[name][k][ids] = arr[ids]
-        self._start_tape(cur)
+                if k == "pose":
+                    pose0[name][ids] = arr[ids]
+                else:
+                    state0[name][k][ids] = arr[ids]
+        self._write_state(state0, 0)
+        self._t = 0
+        for b in self._tracks():
+            self._pose_now[b.name] = pose0[b.name].copy()
+            b.pose_track.set_key(0, self._pose_now[b.name])
+        prev = self._seg_resets[-1]
+        self._seg_resets[-1] = ids if prev is None else np.union1d(prev, ids)
 
     def _write_state(self, state: dict, t: int) -> None:
         for obj in self.objects:
@@ -543,6 +578,7 @@ class World:
         for b in self._tracks():
             b.pose_track.set_key(0, self._pose_now[b.name])
         self._ckpt = [(state, {k: v.copy() for k, v in self._pose_now.items()})]
+        self._seg_starts, self._seg_resets = [0], [None]
         self._actions = []
         for p in self.pairs:
             p.history = []
@@ -583,6 +619,8 @@ class World:
                      for o in self.objects}
             self._write_state(state, 0)
             self._ckpt.append((state, {k: v.copy() for k, v in self._pose_now.items()}))
+            self._seg_starts.append(self.n_steps)
+            self._seg_resets.append(None)
             self._t = 0
         # Without gradients the two state slots alternate: the state stays where it is.
         self._j = 0
@@ -636,8 +674,10 @@ class World:
 
     # ----- reverse mode ------------------------------------------------------------------
     def _segments(self):
-        T, K = self.n_steps, self.segment
-        return [(s, s * K, min(K, T - s * K)) for s in range(math.ceil(T / K))]
+        """(index, first step, length) of every recorded segment: `segment` steps each,
+        or fewer where a partial reset opened the next one (the last may be empty)."""
+        st = self._seg_starts + [self.n_steps]
+        return [(s, st[s], st[s + 1] - st[s]) for s in range(len(st) - 1)]
 
     def _load_segment(self, s: int, g0: int, length: int) -> None:
         state, pose0 = self._ckpt[s]
@@ -704,8 +744,16 @@ class World:
                     b.pose_track.interpolate.grad(j, 0 if j == 0 else 1)
             carry = {o.name: {key: self.io.read(f.grad, 0) for key, f in o.state_fields().items()}
                      for o in self.objects}
+            cut = self._seg_resets[s] if s > 0 else None
+            if cut is not None:
+                # Reset environments start this segment afresh: nothing flows further back.
+                for st in carry.values():
+                    for arr in st.values():
+                        arr[cut] = 0.0
             for b in tracks:
                 kg = b.pose_track.key_grad()
+                if cut is not None:
+                    kg[cut, 0] = 0.0
                 for j in range(length):
                     act_grad[b.name][g0 + j] += kg[:, j + 1]
                 if s > 0:
