@@ -102,6 +102,7 @@ def _record(scene, world, objs, t: float) -> dict:
 
 def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool = False,
               duration: float | None = None) -> dict:
+    from tacsuite.sim.backend import compiler
     from tacsuite.sim.scene import actions_at, build, load_scene, n_steps
 
     if mp4:
@@ -138,7 +139,8 @@ def run_scene(path, out, frames_png: bool = False, gif: bool = False, mp4: bool 
     summary = {"scene": scene["name"], "steps": steps, "substeps": world.substeps,
                "dt": world.dt, "frames": len(frames), "batch": world.batch,
                "seconds_build": round(t_build, 3), "seconds_simulate": round(t_sim, 3),
-               "states": str(out / "states.npz"), "keys": sorted(arrays)}
+               "states": str(out / "states.npz"), "keys": sorted(arrays),
+               "compiler": compiler()}
     if frames_png or gif or mp4:
         from tacsuite.sim import scene_render as sr
 
