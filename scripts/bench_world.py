@@ -11,7 +11,7 @@ Figures (one line each):
      per-substep state arrays with gradients, every phase a separate kernel, contact by a
      brute-force nearest-centroid search of the object's points over the gel's surface
      triangles, 49 substeps per control step;
-  5. first call and repeat of a world step in a fresh process, with Taichi's offline cache
+  5. first call and repeat of a world step in a fresh process, with the compiler's offline cache
      empty (compiles) and warm (a second process loads the compiled kernels).
 
     python scripts/bench_world.py [--quick] [--out runs/bench_world]
@@ -32,7 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from tacsuite.common import atomic, plots  # noqa: E402
-from tacsuite.sim.backend import ensure_init, import_taichi  # noqa: E402
+from tacsuite.sim.backend import compiler_env, ensure_init, import_taichi  # noqa: E402
 from tacsuite.sim.mesh import structured_box  # noqa: E402
 
 ti = import_taichi()
@@ -265,7 +265,7 @@ def compile_figures():
     root = str(Path(__file__).resolve().parent)
     out = {}
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "TI_OFFLINE_CACHE": "1", "TI_OFFLINE_CACHE_FILE_PATH": cache}
+        env = {**os.environ, **compiler_env(offline_cache=True, offline_cache_file_path=cache)}
         for label in ("cold_cache", "warm_cache"):
             r = subprocess.run([sys.executable, "-c", CHILD.format(root=root)], env=env,
                                capture_output=True, text=True, check=True)

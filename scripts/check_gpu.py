@@ -9,9 +9,11 @@ Each architecture runs in its own process (Taichi starts once per process):
      B = 1, 64 and 1024.
 CUDA results must match the CPU's to 1e-4 relative (of each quantity's largest magnitude);
 the script prints the comparison and the speed-ups and writes runs/check_gpu/result.json.
-Without CUDA it says so and exits with status 1.
+Without CUDA it says so and exits with status 1. `--backend` picks the compiler
+(`taichi`, `quadrants`, or `both`: each checked in turn, and the CUDA results of the two
+compared to the same 1e-4); default: TACSUITE_BACKEND, else taichi.
 
-    python scripts/check_gpu.py [--quick] [--out runs/check_gpu]
+    python scripts/check_gpu.py [--quick] [--backend both] [--out runs/check_gpu]
 """
 
 import argparse
@@ -26,6 +28,8 @@ import numpy as np
 
 RTOL = 1e-4
 BATCHES = (1, 64, 1024)
+BACKENDS = ("taichi", "quadrants")
+KEYS = ("press_force", "rollout_force", "grad_E", "grad_kn", "grad_actions")
 
 
 def worker(quick: bool) -> dict:
@@ -80,8 +84,8 @@ def worker(quick: bool) -> dict:
     return out
 
 
-def run_arch(arch: str, quick: bool) -> tuple[dict | None, str]:
-    env = {**os.environ, "TACSUITE_ARCH": arch}
+def run_arch(arch: str, quick: bool, backend: str) -> tuple[dict | None, str]:
+    env = {**os.environ, "TACSUITE_ARCH": arch, "TACSUITE_BACKEND": backend}
     cmd = [sys.executable, __file__, "--worker"] + (["--quick"] if quick else [])
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode != 0:
@@ -90,12 +94,12 @@ def run_arch(arch: str, quick: bool) -> tuple[dict | None, str]:
     return json.loads(r.stdout.strip().splitlines()[-1]), ""
 
 
-def cuda_available() -> tuple[bool, str]:
-    probe = ("import taichi as ti, sys\n"
-             "try:\n    ti.init(arch=ti.cuda, enable_fallback=False, log_level=ti.ERROR)\n"
+def cuda_available(backend: str) -> tuple[bool, str]:
+    probe = ("import sys\nfrom tacsuite.sim.backend import ensure_init\n"
+             "try:\n    ensure_init('cuda', log_level='error')\n"
              "except Exception as e:\n    print(e); sys.exit(1)\n")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                       env={**os.environ, "ENABLE_TAICHI_HEADER_PRINT": "False"})
+                       env={**os.environ, "TACSUITE_BACKEND": backend})
     lines = (r.stdout + r.stderr).strip().splitlines()
     return r.returncode == 0, lines[-1] if lines else ""
 
@@ -109,36 +113,63 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a 40-step rollout, one timing each")
     ap.add_argument("--out", default="runs/check_gpu")
+    ap.add_argument("--backend", choices=(*BACKENDS, "both"),
+                    default=os.environ.get("TACSUITE_BACKEND", "taichi").strip().lower(),
+                    help="compiler(s) to check (default: TACSUITE_BACKEND, else taichi)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.backend not in (*BACKENDS, "both"):
+        ap.error(f"TACSUITE_BACKEND={args.backend!r} is not supported; choose one of "
+                 f"{BACKENDS} or pass --backend")
     if args.worker:
         print(json.dumps(worker(args.quick)))
         return 0
-    ok, why = cuda_available()
-    if not ok:
-        print(f"check_gpu: CUDA is not available on this machine ({why}); nothing was "
-              f"checked. Run this script on a machine with an NVIDIA GPU.")
-        return 1
+    backends = BACKENDS if args.backend == "both" else (args.backend,)
+    reports = {}
+    for backend in backends:
+        ok, why = cuda_available(backend)
+        if not ok:
+            print(f"check_gpu: CUDA is not available to {backend} on this machine ({why}); "
+                  f"nothing was checked. Run this script on a machine with an NVIDIA GPU.")
+            return 1
+        out = Path(args.out) / backend if len(backends) > 1 else Path(args.out)
+        report = check(backend, args.quick, out)
+        if report is None:
+            return 1
+        reports[backend] = report
+    passed = all(e <= RTOL for r in reports.values() for e in r["errors"].values())
+    if len(backends) > 1:
+        t, q = (reports[b]["results"]["cuda"] for b in BACKENDS)
+        for key in KEYS:
+            e = rel_err(q[key], t[key])
+            passed &= e <= RTOL
+            print(f"{key}: max relative difference quadrants vs taichi on CUDA {e:.2e} "
+                  f"({'ok' if e <= RTOL else 'FAILS'} at {RTOL:g})")
+    print(f"check_gpu: {'passed' if passed else 'FAILED'}; wrote {args.out}")
+    return 0 if passed else 1
+
+
+def check(backend: str, quick: bool, out: Path) -> dict | None:
     results = {}
     for arch in ("cpu", "cuda"):
-        res, err = run_arch(arch, args.quick)
+        res, err = run_arch(arch, quick, backend)
         if res is None:
-            print(f"check_gpu: the {arch} run failed: {err}")
-            return 1
+            print(f"check_gpu: the {backend} {arch} run failed: {err}")
+            return None
         results[arch] = res
     cpu, gpu = results["cpu"], results["cuda"]
-    report = {"rtol": RTOL, "errors": {}, "speedup": {}}
-    for key in ("press_force", "rollout_force", "grad_E", "grad_kn", "grad_actions"):
+    report = {"backend": backend, "rtol": RTOL, "errors": {}, "speedup": {}}
+    for key in KEYS:
         e = rel_err(gpu[key], cpu[key])
         report["errors"][key] = e
-        print(f"{key}: max relative difference CUDA vs CPU {e:.2e} "
+        print(f"[{backend}] {key}: max relative difference CUDA vs CPU {e:.2e} "
               f"({'ok' if e <= RTOL else 'FAILS'} at {RTOL:g})")
     for b in BATCHES:
         c, g = cpu["env_substeps_per_s"][str(b)], gpu["env_substeps_per_s"][str(b)]
         report["speedup"][str(b)] = g / c
-        print(f"B={b}: CPU {c:.0f}, CUDA {g:.0f} env-substeps/s: speed-up x{g / c:.1f}")
+        print(f"[{backend}] B={b}: CPU {c:.0f}, CUDA {g:.0f} env-substeps/s: "
+              f"speed-up x{g / c:.1f}")
     report["results"] = results
-    out = Path(args.out)
     from tacsuite.common import atomic, plots
     atomic.write_json(out / "result.json", report)
     fig, axes = plots.figure()
@@ -146,12 +177,11 @@ def main() -> int:
     ax.bar([f"B={b}" for b in BATCHES], [report["speedup"][str(b)] for b in BATCHES],
            color=plots.PALETTE[0])
     ax.set_ylabel("CUDA / CPU env-substeps per second")
+    ax.set_title(f"compiler: {backend}")
     fig.tight_layout()
     atomic.savefig(out / "speedup.png", fig)
     plots.close(fig)
-    passed = all(e <= RTOL for e in report["errors"].values())
-    print(f"check_gpu: {'passed' if passed else 'FAILED'}; wrote {out / 'result.json'}")
-    return 0 if passed else 1
+    return report
 
 
 if __name__ == "__main__":

@@ -49,8 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--version":
         from tacsuite import __version__
+        from tacsuite.sim.backend import INSTALL, compiler
 
-        print(__version__)
+        try:
+            c = compiler()
+        except ValueError as exc:
+            print(f"tacsuite: error: {exc}", file=sys.stderr)
+            return 2
+        installed = c["version"] or f"(not installed: {INSTALL[c['name']]})"
+        print(f"tacsuite {__version__}\nsimulator compiler: {c['name']} {installed}")
         return 0
     table = {name: (_lazy(mod), summary) for name, (mod, summary) in COMMANDS.items()}
     try:

@@ -146,6 +146,7 @@ def _tactile_images(scene, objs, arrays, out: Path) -> dict:
 
 def run_scene(path, out, frames_png: bool = False, video: str = "none",
               duration: float | None = None, images: bool = False) -> dict:
+    from tacsuite.sim.backend import compiler
     from tacsuite.sim.scene import actions_at, build, load_scene, n_steps
 
     if video not in ("none", "gif", "mp4"):
@@ -184,7 +185,8 @@ def run_scene(path, out, frames_png: bool = False, video: str = "none",
     summary = {"scene": scene["name"], "steps": steps, "substeps": world.substeps,
                "dt": world.dt, "frames": len(frames), "batch": world.batch,
                "seconds_build": round(t_build, 3), "seconds_simulate": round(t_sim, 3),
-               "states": str(out / "states.npz"), "keys": sorted(arrays)}
+               "states": str(out / "states.npz"), "keys": sorted(arrays),
+               "compiler": compiler()}
     if images:
         summary.update(_tactile_images(scene, objs, arrays, out))
     if frames_png or video != "none":

@@ -34,7 +34,7 @@ import numpy as np
 
 from tacsuite.common import atomic, tblog
 
-_PACKAGES = ("tacsuite", "numpy", "scipy", "gymnasium", "taichi", "torch",
+_PACKAGES = ("tacsuite", "numpy", "scipy", "gymnasium", "taichi", "quadrants", "torch",
              "stable-baselines3", "matplotlib", "minari")
 
 
@@ -68,6 +68,14 @@ def _package_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def compiler() -> dict[str, str | None]:
+    """The simulator's compiler for this process (name and version), as the simulator's
+    backend chooses it; read without importing the compiler."""
+    from tacsuite.sim.backend import compiler as backend_compiler
+
+    return backend_compiler()
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -234,6 +242,7 @@ class RunDir:
             info = {"config": self.config, "seed": self.seed,
                     "command": command if command is not None else " ".join(sys.argv),
                     "git_sha": git_sha(), "versions": package_versions(),
+                    "compiler": compiler(),
                     "python": platform.python_version(), "platform": platform.platform()}
             if self.resumed and (self.path / "config.json").is_file():
                 info["resumed_from"] = atomic.read_json(self.path / "config.json")
