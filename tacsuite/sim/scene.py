@@ -482,11 +482,14 @@ def n_steps(scene: dict, dt: float) -> int:
     return max(1, int(round(scene["time"]["duration"] / (dt * scene["time"]["substeps"]))))
 
 
-def build(scene: dict, dt_fraction: float = 0.5):
+def build(scene: dict, dt_fraction: float = 0.5, requires_grad: bool = False,
+          segment: int = 10):
     """The World of a validated scene and {id: object} of its bodies, pairs and joints.
 
     With time.dt "auto" the substep is dt_fraction times the stability limit of the bodies
-    and contacts (joints take their stiffness from the chosen substep).
+    and contacts (joints take their stiffness from the chosen substep). `requires_grad`
+    records the reverse-mode tape in checkpoint segments of `segment` control steps
+    (gradients are a property of the run, not of the scene, so the file has no such field).
     """
     from tacsuite.sim.backend import ensure_init, import_taichi
     from tacsuite.sim.contact_pair import ContactPair
@@ -504,7 +507,8 @@ def build(scene: dict, dt_fraction: float = 0.5):
     dtype = ti.f64 if scene["dtype"] == "float64" else ti.f32
     tm = scene["time"]
     world = World(batch=scene["batch"], dt=1.0 if tm["dt"] == "auto" else tm["dt"],
-                  substeps=tm["substeps"], dtype=dtype, gravity=scene["gravity"])
+                  substeps=tm["substeps"], dtype=dtype, gravity=scene["gravity"],
+                  requires_grad=requires_grad, segment=segment)
     objs = {}
     for b in scene["bodies"]:
         kind, bid = b["type"], b["id"]

@@ -68,22 +68,9 @@ def n_shared_worlds() -> int:
 
 
 def build_world(scene: dict, requires_grad: bool, segment: int):
-    """`scene.build` with the gradient tape on when asked (the scene format has no flag)."""
     from tacsuite.sim import scene as scene_mod
-    from tacsuite.sim import world as world_mod
 
-    if not requires_grad:
-        return scene_mod.build(scene)
-    original = world_mod.World
-
-    def with_grad(*args, **kw):
-        return original(*args, requires_grad=True, segment=segment, **kw)
-
-    try:
-        world_mod.World = with_grad
-        return scene_mod.build(scene)
-    finally:
-        world_mod.World = original
+    return scene_mod.build(scene, requires_grad=requires_grad, segment=segment)
 
 
 class WorldLease:
