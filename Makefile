@@ -24,13 +24,12 @@ test: $(STAMP)
 
 # The simulator tests on Quadrants, the maintained fork of Taichi (installs the extra).
 # The whole of tests/sim on Quadrants takes longer than CI's budget for it (about 13 CPU
-# minutes), so CI runs a subset: the backend itself, the Taichi-vs-Quadrants agreement,
-# the world forward and reverse mode, rigid bodies, the contact hash and the frictional
-# quasi-static press.
+# minutes), so CI runs a subset: the backend itself, the Taichi-vs-Quadrants agreement
+# (a press, a slide and a rollout gradient), rigid bodies, the contact hash and the
+# frictional quasi-static press.
 QD_STAMP    := $(VENV)/.installed-quadrants
 QD_TESTS    ?= tests/sim
 QD_CI_TESTS ?= tests/sim/test_backend.py tests/sim/test_backends_agree.py \
-               tests/sim/test_world.py tests/sim/test_world_gradients.py \
                tests/sim/test_rigid_dynamics.py tests/sim/test_spatial_hash.py \
                tests/sim/test_press_friction.py
 

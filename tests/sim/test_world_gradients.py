@@ -13,7 +13,10 @@ from tests.sim.world_scenes import press_slide_actions, press_world
 T = 6
 
 
-@pytest.fixture(scope="module", params=[0.0, 1e-6], ids=["hand-adjoint", "rayleigh-beta"])
+# The Rayleigh-beta path compiles Taichi's own reverse of the damped kernel (about 2 min).
+@pytest.fixture(scope="module", params=[pytest.param(0.0, id="hand-adjoint"),
+                                        pytest.param(1e-6, id="rayleigh-beta",
+                                                     marks=pytest.mark.slow)])
 def scene(request):
     w, gel, ball, pair = press_world(requires_grad=True, segment=2, beta=request.param)
     rng = np.random.default_rng(0)
