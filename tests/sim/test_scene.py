@@ -94,8 +94,11 @@ def test_named_motions_and_tables_interpolate_waypoints():
 
 
 # The grasp scene is built and run in test_rigid_grasp.py; its CLI run is the slow variant.
+# The MPM and cable scenes (automatic substep) run in test_scene_objects.py.
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow)
-                                  if n == "two_finger_cube" else n for n in sorted(EXAMPLES)])
+                                  if n == "two_finger_cube" else n
+                                  for n in ("fingertip_press_slide", "hinged_lid",
+                                            "two_finger_cube")])
 def test_sim_run_runs_each_example_scene(name, tmp_path, capsys):
     sc = load_scene(EXAMPLES[name])
     ctrl = sc["time"]["dt"] * sc["time"]["substeps"]
