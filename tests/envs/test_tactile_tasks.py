@@ -104,6 +104,7 @@ def test_task_loss_gradient_matches_finite_differences(kind):
         assert res.grad[t, k] == pytest.approx(fd, rel=1e-4, abs=1e-9), (t, k)
 
 
+@pytest.mark.slow  # ~45 s; the optimize command test runs both methods
 def test_adam_and_cmaes_both_lower_the_loss_of_the_initial_guess():
     # At equal wall-clock on this task CMA-ES (one batched rollout per generation) was not
     # beaten by the gradient in our runs (see the README), so this checks what holds:

@@ -89,6 +89,7 @@ def test_indenter_normal_and_hessian_are_derivatives_of_the_distance(kind):
     assert inside.any() and (~inside).any()
 
 
+@pytest.mark.slow  # ~50 s; the CLI mesh indenter test covers the SDF path
 def test_mesh_sdf_indenter_plugs_into_the_press_solver():
     """A triangulated sphere through the SDF-grid indenter presses like the analytic one."""
     ensure_init()

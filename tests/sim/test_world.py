@@ -66,6 +66,7 @@ def test_batch_matches_separate_runs_forward_and_backward():
 
 
 # ----- reverse mode leaves the forward records alone --------------------------------------
+@pytest.mark.slow  # ~50 s; make test keeps the batch forward/backward test
 def test_backward_does_not_rerecord_forces_or_move_the_state():
     w, gel, ball, pair = press_world(requires_grad=True, segment=2)
     acts = press_slide_actions(T)
@@ -216,6 +217,7 @@ def test_requires_grad_with_a_body_without_gradient_fields_names_the_fix():
 
 
 # ----- float32 against float64 ------------------------------------------------------------
+@pytest.mark.slow  # compiles every kernel a second time in float32 (~90 s)
 def test_float32_forces_and_gradients():
     acts = press_slide_actions(T)
     out = {}
