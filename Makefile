@@ -19,8 +19,15 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/tacsuite demo --out runs/demo
 
+# Tests run in one worker process per core (pytest-xdist). Most of a simulator test's time
+# is Taichi building kernels in Python, one core per process, so two workers on two cores
+# take about half the wall time of one. A file stays on one worker (--dist loadfile): its
+# module fixtures share compiled worlds. TEST_WORKERS=0 runs in this process (a debugger).
+TEST_WORKERS ?= auto
+PYTEST_PAR   := -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PAR)
 
 # The simulator tests on Quadrants, the maintained fork of Taichi (installs the extra).
 # The whole of tests/sim on Quadrants takes longer than CI's budget for it (about 13 CPU
@@ -38,13 +45,13 @@ $(QD_STAMP): $(STAMP)
 	touch $(QD_STAMP)
 
 test-quadrants: $(QD_STAMP)
-	TACSUITE_BACKEND=quadrants $(BIN)/python -m pytest -q $(QD_TESTS)
+	TACSUITE_BACKEND=quadrants $(BIN)/python -m pytest -q $(PYTEST_PAR) $(QD_TESTS)
 
 test-quadrants-ci: $(QD_STAMP)
-	TACSUITE_BACKEND=quadrants $(BIN)/python -m pytest -q $(QD_CI_TESTS)
+	TACSUITE_BACKEND=quadrants $(BIN)/python -m pytest -q $(PYTEST_PAR) $(QD_CI_TESTS)
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]  # 5: no slow test selected
+	$(BIN)/python -m pytest -q $(PYTEST_PAR) -m slow || [ $$? -eq 5 ]  # 5: no slow test selected
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
