@@ -33,7 +33,7 @@ import numpy as np
 
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import damped_stable_dt
-from tacsuite.sim.se3 import as_poses, rotation_matrix
+from tacsuite.sim.se3 import as_poses, rot, rotation_matrix
 from tacsuite.sim.world import Body, PoseTrack, per_env
 
 ti = import_taichi()
@@ -263,8 +263,8 @@ class Cable(Body):
                 xf = self.x[b, t, i]
             elif kd == 2:
                 X = self.X[i]
-                y0 = self.grip.R[b, g] @ X + self.grip.p[b, g]
-                xf = self.grip.R[b, g + 1] @ X + self.grip.p[b, g + 1]
+                y0 = rot(self.grip.R[b, g], X) + self.grip.p[b, g]
+                xf = rot(self.grip.R[b, g + 1], X) + self.grip.p[b, g + 1]
                 vf = (xf - y0) / dt
             self.v[b, t1, i] = vf
             self.x[b, t1, i] = xf

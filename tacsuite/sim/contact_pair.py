@@ -17,6 +17,7 @@ import numpy as np
 
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.contact import penalty_friction
+from tacsuite.sim.se3 import rot, rot_t
 from tacsuite.sim.world import per_env
 
 ti = import_taichi()
@@ -132,22 +133,27 @@ class ContactPair:
         self.world.io.write(self.force_acc.grad, slot - 1, a, add=True)
 
     # ----- the phase -----------------------------------------------------------------------
+    @ti.func
+    def point_force(self, e, t, g, c):
+        """Point c of env e at slot t against b's shape at pose slot g: its position, the
+        contact force on it (world frame) and the next friction anchor and stuck flag."""
+        x, v = self.a.point_state(e, t, c)
+        p, R = self.b.frame(e, t, g)
+        q = rot_t(R, x - p)
+        phi, n = self.b.local_sdf(e, q)
+        vl = rot_t(R, v - self.b.point_velocity(e, t, g, x))
+        fl, anchor, stuck = penalty_friction(
+            phi, n, q, vl, self.anchor[e, t, c], self.stuck[e, t, c], self.a.point_area(c),
+            self.c_kn[e, c], self.c_kd[e, c], self.c_kt[e, c], self.c_mu[e, c])
+        return x, rot(R, fl), anchor, stuck
+
     @ti.kernel
     def apply(self, t: ti.i32, t1: ti.i32, g: ti.i32):
         for e, c in ti.ndrange(self.B, self.P):
             if c == 0:
                 self.force_acc[e, t1] = ti.Vector.zero(self.fdtype, 3)
                 self.b.clear_wrench(e, t1)
-            x, v = self.a.point_state(e, t, c)
-            p, R = self.b.frame(e, t, g)
-            Rt = R.transpose()
-            q = Rt @ (x - p)
-            phi, n = self.b.local_sdf(e, q)
-            vl = Rt @ (v - self.b.point_velocity(e, t, g, x))
-            fl, anchor, stuck = penalty_friction(
-                phi, n, q, vl, self.anchor[e, t, c], self.stuck[e, t, c], self.a.point_area(c),
-                self.c_kn[e, c], self.c_kd[e, c], self.c_kt[e, c], self.c_mu[e, c])
-            f = R @ fl
+            x, f, anchor, stuck = self.point_force(e, t, g, c)
             self.a.add_point_force(e, t, c, f)
             self.b.add_wrench(e, t, g, x, -f)
             self.force_acc[e, t] += -f

@@ -29,7 +29,7 @@ from tacsuite.sim import material
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import GelGeometry, damped_stable_dt, element_omega2
 from tacsuite.sim.mesh import TetMesh
-from tacsuite.sim.se3 import as_poses, rotation_matrix
+from tacsuite.sim.se3 import as_poses, rot, rotation_matrix
 from tacsuite.sim.world import Body, PoseTrack, per_env
 
 ti = import_taichi()
@@ -302,8 +302,8 @@ class FEMBody(Body):
         for b, i in ti.ndrange(self.B, self.n):
             dt = self.world.dt_field[None]
             X = self.geo.X[i]
-            y0 = self.frame.R[b, g] @ X + self.frame.p[b, g]
-            y1 = self.frame.R[b, g + 1] @ X + self.frame.p[b, g + 1]
+            y0 = rot(self.frame.R[b, g], X) + self.frame.p[b, g]
+            y1 = rot(self.frame.R[b, g + 1], X) + self.frame.p[b, g + 1]
             w = (y1 - y0) / dt
             m = self.n_rho[b, i] * self.geo.node_vol[i]
             v = self.v[b, t, i]

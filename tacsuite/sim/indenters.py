@@ -170,12 +170,14 @@ class Box(Indenter):
         b = ti.Vector([self.size[0], self.size[1], self.size[2]])
         q = ti.abs(p) - b
         qp = ti.max(q, 0.0)
+        # n is assigned whole, never entry by entry: Taichi 1.7.4's reverse pass of entry
+        # stores into a local vector inside a branch prints "Loading variable before
+        # anything is stored" warnings while it compiles (harmless, but noise).
         phi = ti.cast(0.0, self.dtype)
         n = ti.Vector.zero(self.dtype, 3)
         if qp.max() > 0:
             phi = qp.norm()
-            for k in ti.static(range(3)):
-                n[k] = ti.math.sign(p[k]) * qp[k] / phi
+            n = ti.Vector([ti.math.sign(p[j]) * qp[j] / phi for j in ti.static(range(3))])
         else:
             k = 0
             if q[1] > q[k]:
@@ -183,7 +185,9 @@ class Box(Indenter):
             if q[2] > q[k]:
                 k = 2
             phi = q[k]
-            n[k] = 1.0 if p[k] >= 0 else -1.0
+            s = ti.cast(1.0 if p[k] >= 0 else -1.0, self.dtype)
+            n = ti.Vector([s if k == j else ti.cast(0.0, self.dtype)
+                           for j in ti.static(range(3))])
         return phi, n
 
     @ti.func

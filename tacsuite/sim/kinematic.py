@@ -14,7 +14,7 @@ import numpy as np
 
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.indenters import Indenter
-from tacsuite.sim.se3 import as_poses
+from tacsuite.sim.se3 import as_poses, rot, rot_t
 from tacsuite.sim.world import Body, PoseTrack
 
 ti = import_taichi()
@@ -75,8 +75,8 @@ class KinematicRigid(Body):
     @ti.func
     def point_velocity(self, b, t, g, x):
         tr = self.pose_track
-        q = tr.R[b, g].transpose() @ (x - tr.p[b, g])
-        x1 = tr.R[b, g + 1] @ q + tr.p[b, g + 1]
+        q = rot_t(tr.R[b, g], x - tr.p[b, g])
+        x1 = rot(tr.R[b, g + 1], q) + tr.p[b, g + 1]
         return (x1 - x) / self.world.dt_field[None]
 
     @ti.func

@@ -9,6 +9,7 @@ user poses.
 import numpy as np
 
 from tacsuite.sim.backend import import_taichi
+from tacsuite.sim.se3 import rot, rot_t
 
 ti = import_taichi()
 
@@ -64,7 +65,7 @@ def free_rotor(q, L, inv_inertia, h):
     with no drift, and needs no implicit solve for the gyroscopic term at any step size.
     """
     R = to_matrix(q)
-    pi = R.transpose() @ L
+    pi = rot_t(R, L)
     qn = q
     for j in ti.static(range(5)):
         k = ti.static([0, 1, 2, 1, 0][j])
@@ -79,14 +80,14 @@ def free_rotor(q, L, inv_inertia, h):
 def angular_velocity(q, L, inv_inertia):
     """World angular velocity omega = R I^-1 R^T L."""
     R = to_matrix(q)
-    return R @ (inv_inertia * (R.transpose() @ L))
+    return rot(R, inv_inertia * rot_t(R, L))
 
 
 @ti.func
 def angular_momentum(q, omega, inertia):
     """World angular momentum L = R I R^T omega."""
     R = to_matrix(q)
-    return R @ (inertia * (R.transpose() @ omega))
+    return rot(R, inertia * rot_t(R, omega))
 
 
 # --- numpy twins ----------------------------------------------------------------------------

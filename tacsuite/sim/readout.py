@@ -36,7 +36,6 @@ import numpy as np
 import torch
 
 from tacsuite.sim.backend import import_taichi
-from tacsuite.sim.contact import penalty_friction
 
 ti = import_taichi()
 
@@ -46,16 +45,7 @@ ti = import_taichi()
 def _wrench(pair: ti.template(), t: ti.i32, g: ti.i32, origin: ti.types.ndarray(),
             out: ti.types.ndarray()):
     for e, c in ti.ndrange(pair.B, pair.P):
-        x, v = pair.a.point_state(e, t, c)
-        p, R = pair.b.frame(e, t, g)
-        Rt = R.transpose()
-        q = Rt @ (x - p)
-        phi, n = pair.b.local_sdf(e, q)
-        vl = Rt @ (v - pair.b.point_velocity(e, t, g, x))
-        fl, _, _ = penalty_friction(phi, n, q, vl, pair.anchor[e, t, c], pair.stuck[e, t, c],
-                                    pair.a.point_area(c), pair.c_kn[e, c], pair.c_kd[e, c],
-                                    pair.c_kt[e, c], pair.c_mu[e, c])
-        f = R @ fl
+        x, f, _, _ = pair.point_force(e, t, g, c)
         o = ti.Vector([origin[e, 0], origin[e, 1], origin[e, 2]])
         tau = (x - o).cross(f)
         for k in ti.static(range(3)):

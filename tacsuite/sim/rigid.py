@@ -31,7 +31,7 @@ from tacsuite.sim import quat
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import damped_stable_dt
 from tacsuite.sim.rigid_shapes import Shape
-from tacsuite.sim.se3 import as_poses
+from tacsuite.sim.se3 import as_poses, rot
 from tacsuite.sim.world import Body, per_env
 
 ti = import_taichi()
@@ -252,7 +252,7 @@ class RigidBody(Body):
     # ----- point side -------------------------------------------------------------------------
     @ti.func
     def point_state(self, b, t, c):
-        y = self.x[b, t] + quat.to_matrix(self.q[b, t]) @ self.points[c]
+        y = self.x[b, t] + rot(quat.to_matrix(self.q[b, t]), self.points[c])
         return y, self.v[b, t] + self.w[b, t].cross(y - self.x[b, t])
 
     @ti.func
@@ -261,7 +261,7 @@ class RigidBody(Body):
 
     @ti.func
     def add_point_force(self, b, t, c, f):
-        r = quat.to_matrix(self.q[b, t]) @ self.points[c]
+        r = rot(quat.to_matrix(self.q[b, t]), self.points[c])
         self.force[b, t] += f
         self.torque[b, t] += r.cross(f)
 

@@ -63,8 +63,28 @@ def rotation(r):
         a = ti.sin(th) / th
         h = ti.sin(0.5 * th) / (0.5 * th)
         b = 0.5 * h * h
+    # K^2 = r r^T - th2 I, written out: Taichi 1.7.4 prints a "Loading variable before
+    # anything is stored" warning per entry when it differentiates a matrix product in a
+    # kernel (harmless, zero-initialised adjoints, but hundreds of lines on a first run).
     z = r[0] - r[0]          # zero and one of the caller's float type
-    o = z + 1.0
+    o = z + 1.0 - b * th2
     K = ti.Matrix([[z, -r[2], r[1]], [r[2], z, -r[0]], [-r[1], r[0], z]])
+    rr = ti.Matrix([[r[i] * r[j] for j in ti.static(range(3))] for i in ti.static(range(3))])
     eye = ti.Matrix([[o, z, z], [z, o, z], [z, z, o]])
-    return eye + a * K + b * (K @ K)
+    return eye + a * K + b * rr
+
+
+# Matrix-vector products written out, for kernels that are differentiated by Taichi: its
+# 1.7.4 reverse pass of `R @ v` prints "Loading variable before anything is stored" once
+# per entry while compiling (harmless, the adjoints start at zero, but noise on a first
+# run). Same numbers as `R @ v` and `R.transpose() @ v`.
+@ti.func
+def rot(R, v):
+    return ti.Vector([R[i, 0] * v[0] + R[i, 1] * v[1] + R[i, 2] * v[2]
+                      for i in ti.static(range(3))])
+
+
+@ti.func
+def rot_t(R, v):
+    return ti.Vector([R[0, i] * v[0] + R[1, i] * v[1] + R[2, i] * v[2]
+                      for i in ti.static(range(3))])
