@@ -12,6 +12,9 @@ ends the episode (terminated); the task's horizon truncates it.
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
@@ -172,11 +175,37 @@ def _pack(proprio, tactile, obs_mode: str, i=None):
     return {"proprio": proprio, "tactile": tactile}
 
 
-class TactileEnv(SuiteEnv):
-    """Base of the single tactile envs; subclasses set `task_cls` and their kwargs."""
+def _with_task_args(init, task_cls):
+    """`init` (ending in **task_kwargs) under the signature that lists the task's keyword
+    arguments and defaults (`task_cls.args`), so `inspect.signature`, `--env-kwargs` and the
+    harness see each argument while the task stays the one place that declares them."""
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+
+    sig = inspect.signature(init)
+    own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    task = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=a.default,
+                              annotation=type(a.default)) for name, a in task_cls.args.items()]
+    __init__.__signature__ = sig.replace(parameters=own + task)
+    return __init__
+
+
+class _TaskArgs:
+    """Gives each subclass that sets `task_cls` an `__init__` signature with its args."""
+
+    task_cls = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.task_cls is not None and "__init__" not in cls.__dict__:
+            cls.__init__ = _with_task_args(cls.__init__, cls.task_cls)
+
+
+class TactileEnv(_TaskArgs, SuiteEnv):
+    """Base of the single tactile envs; a subclass sets `task_cls` (and its docstring)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
-    task_cls = None
 
     def __init__(self, render_mode: str | None = None, obs_mode: str = "state", **task_kwargs):
         self._set_render_mode(render_mode)
@@ -208,7 +237,7 @@ class TactileEnv(SuiteEnv):
         super().close()
 
 
-class TactileVectorEnv(VectorEnv):
+class TactileVectorEnv(_TaskArgs, VectorEnv):
     """N environments of a task in the batch axis of one world (one set of kernels).
 
     Gymnasium 1.x next-step autoreset: after an environment ends, the next `step` resets it
@@ -218,7 +247,6 @@ class TactileVectorEnv(VectorEnv):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20,
                 "autoreset_mode": AutoresetMode.NEXT_STEP}
-    task_cls = None
 
     def __init__(self, num_envs: int, render_mode: str | None = None, obs_mode: str = "state",
                  **task_kwargs):

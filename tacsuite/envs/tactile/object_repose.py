@@ -7,8 +7,7 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive, wrap, yaw_of
-from tacsuite.envs.validation import check_int, check_real
+from tacsuite.envs.tactile.task import FRICTION, Arg, TactileTask, real_in, wrap, yaw_of
 
 HALF = (0.02, 0.01, 0.01)     # block half extents (m)
 GEL = (0.012, 0.012, 0.006)   # gel pad size (m)
@@ -20,14 +19,8 @@ class ObjectReposeTask(TactileTask):
     sensors = ("finger",)
     force_scale = 0.05
     loss_outputs = (("finger-block.force", "all"), ("block.q", "final"))
-
-    def __init__(self, target_yaw: float = 0.5, horizon: int = 40, stiffness: float = 2e4,
-                 mu: float = 0.8):
-        self.target_yaw = check_real("target_yaw", target_yaw, 0.1, 1.2)
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        self.mu = check_real("mu", mu, 0.0, 2.0)
-        super().__init__()
+    args = {"target_yaw": Arg(0.5, real_in(0.1, 1.2), "nominal yaw to turn the block to (rad)"),
+            **TactileTask.args, "mu": FRICTION}
 
     def make_scene(self) -> dict:
         return {
@@ -40,7 +33,7 @@ class ObjectReposeTask(TactileTask):
                  "density": 500.0, "pose": [0.0, 0.0, HALF[2], 0.0, 0.0, 0.0]},
                 {"id": "finger", "type": "fem",
                  "mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-                 "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
+                 "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
                  "pose": self.initial_control().tolist()}],
             "contacts": [
                 {"a": "finger", "b": "block", "kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu},
@@ -139,12 +132,6 @@ class ObjectReposeEnv(TactileEnv):
     """
 
     task_cls = ObjectReposeTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 target_yaw: float = 0.5, horizon: int = 40, stiffness: float = 2e4,
-                 mu: float = 0.8):
-        super().__init__(render_mode, obs_mode, target_yaw=target_yaw, horizon=horizon,
-                         stiffness=stiffness, mu=mu)
 
 
 class ObjectReposeVectorEnv(TactileVectorEnv):

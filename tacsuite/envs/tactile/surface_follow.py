@@ -7,8 +7,7 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive
-from tacsuite.envs.validation import check_int
+from tacsuite.envs.tactile.task import Arg, TactileTask, positive
 
 RADIUS = 0.05                 # surface: a cylinder of this radius, axis along y (m)
 GEL = (0.012, 0.012, 0.004)   # pad size (m); the contact face is GEL[2] below the frame
@@ -21,13 +20,11 @@ class SurfaceFollowTask(TactileTask):
     driven = ("finger",)
     sensors = ("finger",)
     loss_outputs = (("finger-surface.force", "all"),)
+    args = {"target_force": Arg(0.1, positive, "normal force to keep (N)"), **TactileTask.args}
 
-    def __init__(self, target_force: float = 0.1, horizon: int = 40, stiffness: float = 2e4):
-        self.target_force = positive("target_force", target_force)
-        self.force_scale = self.target_force
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        super().__init__()
+    @property
+    def force_scale(self) -> float:
+        return self.target_force
 
     def make_scene(self) -> dict:
         return {
@@ -39,7 +36,7 @@ class SurfaceFollowTask(TactileTask):
                  "pose": self._surface_pose(0.0, 0.0).tolist()},
                 {"id": "finger", "type": "fem",
                  "mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-                 "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
+                 "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
                  "pose": self.initial_control().tolist()}],
             "contacts": [{"a": "finger", "b": "surface", "kn": 2e6, "kd": 50.0, "kt": 2e6,
                           "mu": 0.3}]}
@@ -153,11 +150,6 @@ class SurfaceFollowEnv(TactileEnv):
     """
 
     task_cls = SurfaceFollowTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 target_force: float = 0.1, horizon: int = 40, stiffness: float = 2e4):
-        super().__init__(render_mode, obs_mode, target_force=target_force, horizon=horizon,
-                         stiffness=stiffness)
 
 
 class SurfaceFollowVectorEnv(TactileVectorEnv):

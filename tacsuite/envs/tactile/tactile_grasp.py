@@ -7,13 +7,22 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive
-from tacsuite.envs.validation import check_int, check_real
+from tacsuite.envs.tactile.task import FRICTION, Arg, TactileTask, real_in
 
 HALF = 0.01                   # cube half size (m)
 GEL = (0.012, 0.012, 0.004)   # pads; the contact face is GEL[2] from the bonded face
 MATERIALS = ("rigid",)
 NEEDS_MPM = ("elastic", "elastoplastic")
+
+
+def check_material(name: str, material) -> str:
+    if material in NEEDS_MPM:
+        raise ValueError(f"{name}={material!r} needs deformable (MPM) objects, which "
+                         f"this version does not have; choose one of {list(MATERIALS)}")
+    if material not in MATERIALS:
+        raise ValueError(f"{name} must be one of {list(MATERIALS)} (elastic and "
+                         f"elastoplastic come with MPM objects), got {material!r}")
+    return material
 
 
 class TactileGraspTask(TactileTask):
@@ -24,25 +33,14 @@ class TactileGraspTask(TactileTask):
     loss_outputs = (("left-cube.force", "all"), ("right-cube.force", "all"),
                     ("cube.x", "final"))
 
-    def __init__(self, material: str = "rigid", lift: float = 0.01, horizon: int = 40,
-                 stiffness: float = 2e4, mu: float = 0.8):
-        if material in NEEDS_MPM:
-            raise ValueError(f"material={material!r} needs deformable (MPM) objects, which "
-                             f"this version does not have; choose one of {list(MATERIALS)}")
-        if material not in MATERIALS:
-            raise ValueError(f"material must be one of {list(MATERIALS)} (elastic and "
-                             f"elastoplastic come with MPM objects), got {material!r}")
-        self.material = material
-        self.lift = check_real("lift", lift, 0.001, 0.05)
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        self.mu = check_real("mu", mu, 0.0, 2.0)
-        super().__init__()
+    args = {"material": Arg("rigid", check_material, "object material"),
+            "lift": Arg(0.01, real_in(0.001, 0.05), "height to lift the cube by (m)"),
+            **TactileTask.args, "mu": FRICTION}
 
     def make_scene(self) -> dict:
         p = self.poses_np(self.initial_control()[None])
         gel = {"mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-               "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0}}
+               "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0}}
         pair = {"kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu}
         return {
             "name": "tactile_grasp", "dtype": "float32", "gravity": [0.0, 0.0, -9.81],
@@ -158,12 +156,6 @@ class TactileGraspEnv(TactileEnv):
     """
 
     task_cls = TactileGraspTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 material: str = "rigid", lift: float = 0.01, horizon: int = 40,
-                 stiffness: float = 2e4, mu: float = 0.8):
-        super().__init__(render_mode, obs_mode, material=material, lift=lift,
-                         horizon=horizon, stiffness=stiffness, mu=mu)
 
 
 class TactileGraspVectorEnv(TactileVectorEnv):
