@@ -51,6 +51,45 @@ def test_native_vector_env_matches_single_envs_with_the_same_seeds():
     assert steps > 5 * 2, "the episodes ended and were reset inside the run"
 
 
+def test_make_vec_refuses_steps_before_reset_and_bad_actions():
+    from gymnasium.error import ClosedEnvironmentError
+
+    from tacsuite.envs.base import ResetNeeded
+
+    venv = gym.make_vec(REPOSE, num_envs=3, horizon=1)   # the batch-3 world of the test above
+    ok = np.zeros((3, 6), np.float32)
+    with pytest.raises(ResetNeeded, match=r"ObjectReposeVectorEnv \(tacsuite/ObjectRepose-v0\)"
+                                          r": step\(\) called before reset"):
+        venv.step(ok)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"have shape \(6,\); 3 environments of Box\(-1.0, "
+                                         r"1.0, \(6,\), float32\) expect shape \(3, 6\)"):
+        venv.step(ok[0])
+    for bad in (np.nan, np.inf, -np.inf):
+        a = ok.copy()
+        a[1, 4] = bad
+        with pytest.raises(ValueError, match=r"environment 1 contains NaN or inf: .*"
+                                             + ("nan" if np.isnan(bad) else "inf")):
+            venv.step(a)
+    a = ok.copy()
+    a[2, 3] = 1.5
+    with pytest.raises(ValueError, match=r"environment 2 is outside Box\(-1.0, 1.0.*has 1.5 "
+                                         r"at index 3, allowed \[-1.0, 1.0\]"):
+        venv.step(a)
+    with pytest.raises(ValueError, match="not numeric"):
+        venv.step([["a"] * 6] * 3)
+    _, _, term, trunc, _ = venv.step(ok)          # horizon 1: every episode ends here
+    assert np.all(term | trunc)
+    a = ok.copy()
+    a[0, 0] = np.nan                             # ignored by the autoreset, refused all the same
+    with pytest.raises(ValueError, match="environment 0 contains NaN"):
+        venv.step(a)
+    venv.step(ok)
+    venv.close()
+    with pytest.raises(ClosedEnvironmentError, match=r"step\(\) called after close"):
+        venv.step(ok)
+
+
 def test_creating_many_envs_reuses_the_shared_worlds():
     gym.make(REPOSE).close()
     before = n_shared_worlds()

@@ -17,9 +17,9 @@ import inspect
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AutoresetMode
 
-from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.base import SuiteEnv, SuiteVectorEnv
 from tacsuite.envs.raster import Canvas
 from tacsuite.envs.tactile.readout import GelReadout
 from tacsuite.envs.tactile.task import shared_world
@@ -237,12 +237,13 @@ class TactileEnv(_TaskArgs, SuiteEnv):
         super().close()
 
 
-class TactileVectorEnv(_TaskArgs, VectorEnv):
+class TactileVectorEnv(_TaskArgs, SuiteVectorEnv):
     """N environments of a task in the batch axis of one world (one set of kernels).
 
     Gymnasium 1.x next-step autoreset: after an environment ends, the next `step` resets it
     (its action is ignored) and returns its first observation with reward 0. Environment
-    i's random stream is seeded with seed + i, as for N single envs.
+    i's random stream is seeded with seed + i, as for N single envs. `SuiteVectorEnv`
+    refuses a step before reset and checks every environment's action.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20,
@@ -286,15 +287,8 @@ class TactileVectorEnv(_TaskArgs, VectorEnv):
         return _pack(p, t, self.obs_mode), {}
 
     def step(self, actions):
-        if self._rngs is None:
-            raise RuntimeError("step() called before reset(); call reset() first")
-        a = np.asarray(actions, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            raise ValueError(f"actions have shape {a.shape}; {self.action_space} expects "
-                             f"{self.action_space.shape}")
-        rows = [check_box(a[i], self.single_action_space) if not self._autoreset[i]
-                else np.zeros(a.shape[1]) for i in range(self.num_envs)]
-        self.runner.step(np.stack(rows))
+        a = np.where(self._autoreset[:, None], 0.0, actions)   # checked (SuiteVectorEnv)
+        self.runner.step(a)
         reward, term, trunc, _ = self.runner.outcome()
         p, t = self.runner.observe()
         done_before = np.flatnonzero(self._autoreset)
