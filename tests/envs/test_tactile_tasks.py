@@ -1,6 +1,7 @@
-"""Tactile tasks beyond the env harness: the native vector env against single envs,
-gradients of the task loss against central finite differences, the two optimisers,
-bounded world creation, refused materials, and the optimize command."""
+"""Tactile tasks beyond the env harness: the native vector env against single envs and its
+checks, tactile images (obs_mode="image", on one task: the harness checks, the optical
+model, stacking), gradients of the task loss against central finite differences, the two
+optimisers, bounded world creation, refused materials, and the optimize command."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ import tacsuite  # noqa: F401
 from tacsuite.envs.tactile.task import n_shared_worlds
 
 REPOSE = "tacsuite/ObjectRepose-v0"
+PUSH = np.array([0.2, 1.0, 0.0, 0.0, 0.0, 0.3], np.float32)   # into the block, turning
+
+
+@pytest.fixture(scope="module")
+def image_env():
+    env = gym.make(REPOSE, obs_mode="image", render_mode="rgb_array")
+    yield env
+    env.close()
 
 
 def test_native_vector_env_matches_single_envs_with_the_same_seeds():
@@ -88,6 +97,70 @@ def test_make_vec_refuses_steps_before_reset_and_bad_actions():
     venv.close()
     with pytest.raises(ClosedEnvironmentError, match=r"step\(\) called after close"):
         venv.step(ok)
+
+
+def test_image_mode_passes_both_checkers_and_is_deterministic(image_env):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env as gym_check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    from tests.envs.harness import transitions
+
+    space = image_env.observation_space["image_finger"]
+    assert space.dtype == np.uint8 and space.shape == (48, 64, 3)
+    assert (space.low.min(), space.high.max()) == (0, 255)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        gym_check_env(image_env.unwrapped)
+        sb3_check_env(image_env.unwrapped, warn=True)
+    assert not [str(w.message) for w in record]
+    runs = [transitions(image_env, seed=5, n=12) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert transitions(image_env, seed=6, n=12) != runs[0]
+
+
+def test_tactile_image_is_the_three_light_model_of_the_deformed_gel(image_env):
+    from tacsuite.sim import optics
+
+    obs, _ = image_env.reset(seed=0)
+    rest = obs["image_finger"]
+    # An undeformed gel faces the camera (n = e_z): every light hits it at its elevation
+    # and reflects at it, I = a + sum_k c_k (kd sin(el) + ks sin(el)^p) between markers.
+    s = np.sin(np.radians(optics.LIGHTS["elevation_deg"]))
+    flat = 255 * (0.25 + (0.55 * s + 0.15 * s ** 12) * np.sum(optics.LIGHTS["colors"], 0))
+    colors, counts = np.unique(rest.reshape(-1, 3), axis=0, return_counts=True)
+    np.testing.assert_allclose(colors[np.argmax(counts)], flat, atol=1.0)
+    assert counts.max() > 0.5 * rest.shape[0] * rest.shape[1]     # the rest are markers
+    state = gym.make(REPOSE, obs_mode="dict")
+    ref, _ = state.reset(seed=0)
+    for _ in range(4):                          # in contact (the block then slides away)
+        obs = image_env.step(PUSH)[0]
+        ref = state.step(PUSH)[0]
+    state.close()
+    for key in ("proprio", "tactile"):          # images change what is seen, not dynamics
+        np.testing.assert_allclose(obs[key], ref[key], rtol=1e-5, atol=1e-6)
+    assert np.abs(obs["tactile"][:3]).max() > 1.0, "the pad presses on the block"
+    moved = np.abs(obs["image_finger"].astype(int) - rest).max(axis=-1)
+    assert (moved > 30).mean() > 0.01, "the markers moved with the deformed gel"
+    frame = image_env.render()                  # scene, panels, then the tactile image
+    colors, counts = np.unique(frame[:, -150:].reshape(-1, 3), axis=0, return_counts=True)
+    assert np.abs(colors[np.argmax(counts)] - flat).max() < 25
+
+
+def test_vector_env_stacks_the_tactile_images(image_env):
+    venv = gym.make_vec(REPOSE, num_envs=3, obs_mode="image")
+    obs, _ = venv.reset(seed=11)
+    for _ in range(3):
+        obs = venv.step(np.tile(PUSH, (3, 1)))[0]
+    venv.close()
+    assert obs["image_finger"].shape == (3, 48, 64, 3) and obs["image_finger"].dtype == np.uint8
+    for i in range(3):
+        image_env.reset(seed=11 + i)
+        for _ in range(3):
+            single = image_env.step(PUSH)[0]["image_finger"]
+        # float32 worlds of different batch sizes: at most one grey level apart
+        assert np.abs(single.astype(int) - obs["image_finger"][i]).max() <= 1
 
 
 def test_creating_many_envs_reuses_the_shared_worlds():

@@ -105,7 +105,8 @@ class CaseOpenEnv(TactileEnv):
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (pose, lid angle, angle error) then tactile
-    (force, torque, marker displacements); `obs_mode="dict"`: a Dict of the two. float32.
+    (force, torque, marker displacements); `obs_mode="dict"`: a Dict of the two (float32);
+    `obs_mode="image"`: the Dict and "image_finger", a uint8 (48, 64, 3) tactile image.
 
     ## Rewards
     -|angle error| / target per step, +10 on success.
@@ -117,7 +118,8 @@ class CaseOpenEnv(TactileEnv):
     Terminated when |angle error| < 0.05 rad; truncated after `horizon` steps.
 
     ## Arguments
-    target_angle (rad), horizon (steps), stiffness (gel E, Pa), obs_mode, render_mode.
+    target_angle (rad), horizon (steps), stiffness (gel E, Pa), obs_mode, image_height,
+    image_width, render_mode.
 
     ## Version History
     v0: first version.

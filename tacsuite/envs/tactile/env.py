@@ -5,7 +5,11 @@ task in the batch axis of one shared world.
 Observations: `obs_mode="state"` (default, for plain MLP policies) is one float32 Box,
 proprioception then tactile; `obs_mode="dict"` is a Dict with "proprio" and "tactile"
 (force and torque on the gel in the sensor frame, marker-proxy displacements; see
-`readout.py`). Actions are a Box [-1, 1]^A of scaled control deltas (`task.py`).
+`readout.py`); `obs_mode="image"` adds "image_<sensor>", a uint8 (image_height,
+image_width, 3) tactile image per gel (`readout.GelImager`, the optical model of
+`tacsuite.sim.optics`). `render_mode="rgb_array"` frames show the scene (side and top
+views), the force and marker panel and the tactile images side by side. Actions are a
+Box [-1, 1]^A of scaled control deltas (`task.py`).
 Reward per step: -cost (the task's dimensionless error) and a bonus on success, which
 ends the episode (terminated); the task's horizon truncates it.
 """
@@ -21,11 +25,12 @@ from gymnasium.vector import AutoresetMode
 
 from tacsuite.envs.base import SuiteEnv, SuiteVectorEnv
 from tacsuite.envs.raster import Canvas
-from tacsuite.envs.tactile.readout import GelReadout
+from tacsuite.envs.tactile.readout import GelImager, GelReadout
 from tacsuite.envs.tactile.task import shared_world
-from tacsuite.envs.validation import check_box, check_choice
+from tacsuite.envs.validation import check_box, check_choice, check_int
 
-OBS_MODES = ("state", "dict")
+OBS_MODES = ("state", "dict", "image")
+IMAGE_SIZE = (48, 64)   # (height, width) of the tactile images: small, so steps stay fast
 OBS_LIMIT = 100.0   # observations are scaled to O(1) and clipped here (finite Box bounds)
 COLORS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (120, 120, 120),
           (230, 159, 0))
@@ -34,8 +39,10 @@ COLORS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (120, 120
 class TaskRunner:
     """B environments of one task in one world: control, per-env resets, obs, reward."""
 
-    def __init__(self, task, batch: int):
+    def __init__(self, task, batch: int, image_size: tuple[int, int] = IMAGE_SIZE):
         self.task, self.B = task, int(batch)
+        self.image_size = tuple(int(v) for v in image_size)
+        self._imagers = None
         self.world, self.objs, self.lease = shared_world(task, self.B)
         self.readouts = [GelReadout(self.objs[s], [p for p in self.world.pairs if p.a is
                                                    self.objs[s]], task.n_markers,
@@ -78,6 +85,25 @@ class TaskRunner:
         return (np.clip(proprio, -OBS_LIMIT, OBS_LIMIT).astype(np.float32),
                 np.clip(tactile, -OBS_LIMIT, OBS_LIMIT).astype(np.float32))
 
+    def images(self) -> dict[str, np.ndarray]:
+        """{"image_<sensor>": (B, H, W, 3) uint8} tactile images of every gel."""
+        if self._imagers is None:   # built on first use: state observations never need them
+            self._imagers = [GelImager(self.objs[s], *self.image_size)
+                             for s in self.task.sensors]
+        poses = self.task.poses_np(self.c)
+        return {f"image_{s}": im.render(poses[s])
+                for s, im in zip(self.task.sensors, self._imagers, strict=True)}
+
+    def observation(self, obs_mode: str):
+        """The batch's observation in `obs_mode` (arrays with leading axis B)."""
+        proprio, tactile = self.observe()
+        if obs_mode == "state":
+            return np.concatenate([proprio, tactile], axis=-1)
+        obs = {"proprio": proprio, "tactile": tactile}
+        if obs_mode == "image":
+            obs.update(self.images())
+        return obs
+
     def outcome(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         m = self.task.metrics(self.world, self.objs, self.c, self.draws)
         success = np.asarray(m["success"], dtype=bool)
@@ -86,7 +112,8 @@ class TaskRunner:
         return reward, success, truncated, m
 
     def frame(self, env: int = 0) -> np.ndarray:
-        """Side view (x-z), top view (x-y) and the tactile panel of one environment."""
+        """Side view (x-z), top view (x-y), the force and marker panel and the tactile
+        image of each gel (scaled to the frame's height), of one environment."""
         self.lease.take(self)
         pts = self._points(env)
         allp = np.concatenate(list(pts.values()))
@@ -94,7 +121,15 @@ class TaskRunner:
         ctr = 0.5 * (lo + hi)
         half = 0.6 * float(np.max(hi - lo)) + 1e-4
         size = 160
-        cv = Canvas(size, 3 * size, background=(250, 250, 250))
+        images = [im[env] for im in self.images().values()]
+        h, w = self.image_size
+        iw, gap = int(round(size * w / h)), 4
+        cv = Canvas(size, 3 * size + (iw + gap) * len(images), background=(250, 250, 250))
+        rows = np.arange(size) * h // size
+        cols = np.arange(iw) * w // iw
+        for k, im in enumerate(images):    # nearest-neighbour scaling keeps the pixels
+            x0 = 3 * size + gap + k * (iw + gap)
+            cv.image[:, x0:x0 + iw] = im[rows][:, cols]
         for panel, (i, j) in enumerate(((0, 2), (0, 1))):
             x0 = panel * size
             cv.rect(x0 + 2, 2, x0 + size - 2, size - 2, (235, 235, 235))
@@ -164,15 +199,20 @@ def _spaces(runner: TaskRunner, obs_mode: str):
     act = spaces.Box(-1.0, 1.0, shape=(A,), dtype=np.float32)
     if obs_mode == "state":
         return box(runner.n_proprio + runner.n_tactile), act
-    return spaces.Dict({"proprio": box(runner.n_proprio), "tactile": box(runner.n_tactile)}), act
+    parts = {"proprio": box(runner.n_proprio), "tactile": box(runner.n_tactile)}
+    if obs_mode == "image":
+        parts.update({f"image_{s}": spaces.Box(0, 255, shape=runner.image_size + (3,),
+                                               dtype=np.uint8) for s in runner.task.sensors})
+    return spaces.Dict(parts), act
 
 
-def _pack(proprio, tactile, obs_mode: str, i=None):
-    if i is not None:
-        proprio, tactile = proprio[i], tactile[i]
-    if obs_mode == "state":
-        return np.concatenate([proprio, tactile], axis=-1)
-    return {"proprio": proprio, "tactile": tactile}
+def _row(obs, i: int):
+    return {k: v[i] for k, v in obs.items()} if isinstance(obs, dict) else obs[i]
+
+
+def _image_size(image_height, image_width) -> tuple[int, int]:
+    return (check_int("image_height", image_height, 16, 512),
+            check_int("image_width", image_width, 16, 512))
 
 
 def _with_task_args(init, task_cls):
@@ -207,27 +247,28 @@ class TactileEnv(_TaskArgs, SuiteEnv):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
 
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state", **task_kwargs):
+    def __init__(self, render_mode: str | None = None, obs_mode: str = "state", *,
+                 image_height: int = IMAGE_SIZE[0], image_width: int = IMAGE_SIZE[1],
+                 **task_kwargs):
         self._set_render_mode(render_mode)
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
+        size = _image_size(image_height, image_width)
         self.task = self.task_cls(**task_kwargs)
-        self.runner = TaskRunner(self.task, 1)
+        self.runner = TaskRunner(self.task, 1, size)
         self.observation_space, self.action_space = _spaces(self.runner, self.obs_mode)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self.runner.reset([0], [self.np_random])
-        p, t = self.runner.observe()
-        return _pack(p, t, self.obs_mode, 0), {}
+        return _row(self.runner.observation(self.obs_mode), 0), {}
 
     def step(self, action):
         a = check_box(action, self.action_space)
         self.runner.step(a[None, :])
-        p, t = self.runner.observe()
+        obs = _row(self.runner.observation(self.obs_mode), 0)
         reward, success, trunc, m = self.runner.outcome()
         info = {k: float(np.asarray(v)[0]) for k, v in m.items()}
-        return (_pack(p, t, self.obs_mode, 0), float(reward[0]), bool(success[0]),
-                bool(trunc[0]), info)
+        return obs, float(reward[0]), bool(success[0]), bool(trunc[0]), info
 
     def _render_rgb(self) -> np.ndarray:
         return self.runner.frame(0)
@@ -250,17 +291,17 @@ class TactileVectorEnv(_TaskArgs, SuiteVectorEnv):
                 "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_envs: int, render_mode: str | None = None, obs_mode: str = "state",
+                 *, image_height: int = IMAGE_SIZE[0], image_width: int = IMAGE_SIZE[1],
                  **task_kwargs):
-        from tacsuite.envs.validation import check_int
-
         self.num_envs = check_int("num_envs", num_envs, 1)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r} is not supported; choose "
                              f"'rgb_array' or None")
         self.render_mode = render_mode
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
+        size = _image_size(image_height, image_width)
         self.task = self.task_cls(**task_kwargs)
-        self.runner = TaskRunner(self.task, self.num_envs)
+        self.runner = TaskRunner(self.task, self.num_envs, size)
         self.single_observation_space, self.single_action_space = _spaces(self.runner,
                                                                           self.obs_mode)
         from gymnasium.vector.utils import batch_space
@@ -283,26 +324,27 @@ class TactileVectorEnv(_TaskArgs, SuiteVectorEnv):
             self._rngs = [np_random(s)[0] for s in seeds]
         self.runner.reset(np.arange(self.num_envs), self._rngs)
         self._autoreset[:] = False
-        p, t = self.runner.observe()
-        return _pack(p, t, self.obs_mode), {}
+        return self.runner.observation(self.obs_mode), {}
 
     def step(self, actions):
         a = np.where(self._autoreset[:, None], 0.0, actions)   # checked (SuiteVectorEnv)
         self.runner.step(a)
         reward, term, trunc, _ = self.runner.outcome()
-        p, t = self.runner.observe()
+        obs = self.runner.observation(self.obs_mode)
         done_before = np.flatnonzero(self._autoreset)
         if len(done_before):
             # Those environments stepped with the others (one batched step) and are now
             # put back to the start of their next episode.
             self.runner.reset(done_before, [self._rngs[i] for i in done_before])
-            p0, t0 = self.runner.observe()
-            p[done_before], t[done_before] = p0[done_before], t0[done_before]
+            first = self.runner.observation(self.obs_mode)
+            for k in obs if isinstance(obs, dict) else (None,):
+                dst, src = (obs, first) if k is None else (obs[k], first[k])
+                dst[done_before] = src[done_before]
             reward[done_before] = 0.0
             term[done_before] = False
             trunc[done_before] = False
         self._autoreset = term | trunc
-        return (_pack(p, t, self.obs_mode), reward.astype(np.float64), term, trunc, {})
+        return obs, reward.astype(np.float64), term, trunc, {}
 
     def render(self):
         if self.render_mode == "rgb_array":

@@ -112,7 +112,8 @@ class ObjectReposeEnv(TactileEnv):
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (fingertip pose, block x-y, sin/cos yaw, yaw
     error) then tactile (force and torque in the sensor frame, marker displacements of 4
-    contact-face nodes); `obs_mode="dict"`: the two parts as a Dict. float32.
+    contact-face nodes); `obs_mode="dict"`: the two parts as a Dict (float32);
+    `obs_mode="image"`: the Dict and "image_finger", a uint8 (48, 64, 3) tactile image.
 
     ## Rewards
     -|yaw error| / target yaw per step, +10 on success.
@@ -125,7 +126,8 @@ class ObjectReposeEnv(TactileEnv):
 
     ## Arguments
     target_yaw (rad), horizon (steps), stiffness (gel E, Pa), mu (gel-block friction),
-    obs_mode ("state" | "dict"), render_mode ("rgb_array").
+    obs_mode ("state" | "dict" | "image"), image_height, image_width (pixels),
+    render_mode ("rgb_array").
 
     ## Version History
     v0: first version.

@@ -130,7 +130,8 @@ class SurfaceFollowEnv(TactileEnv):
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (pose, progress) then tactile (force and
     torque in the sensor frame, scaled by `target_force`; marker displacements);
-    `obs_mode="dict"`: a Dict of the two. float32.
+    `obs_mode="dict"`: a Dict of the two (float32); `obs_mode="image"`: the Dict and
+    "image_finger", a uint8 (48, 64, 3) tactile image.
 
     ## Rewards
     -(min(force error^2, 1) + remaining distance fraction) per step, +10 on success.
@@ -143,7 +144,8 @@ class SurfaceFollowEnv(TactileEnv):
     truncated after `horizon` steps.
 
     ## Arguments
-    target_force (N), horizon (steps), stiffness (gel E, Pa), obs_mode, render_mode.
+    target_force (N), horizon (steps), stiffness (gel E, Pa), obs_mode, image_height,
+    image_width, render_mode.
 
     ## Version History
     v0: first version.

@@ -135,7 +135,8 @@ class TactileGraspEnv(TactileEnv):
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (gripper position and width, cube position
     relative to the gripper, cube height) then tactile (force, torque, markers of each
-    pad); `obs_mode="dict"`: a Dict of the two. float32.
+    pad); `obs_mode="dict"`: a Dict of the two (float32); `obs_mode="image"`: the Dict and
+    "image_left", "image_right", uint8 (48, 64, 3) tactile images of the two pads.
 
     ## Rewards
     -min(|lift - height| / lift, 2) per step, +10 on success. `info["slip"]`: how far the
@@ -149,7 +150,7 @@ class TactileGraspEnv(TactileEnv):
 
     ## Arguments
     material ("rigid"), lift (m), horizon (steps), stiffness (gel E, Pa), mu (gel-cube
-    friction), obs_mode, render_mode.
+    friction), obs_mode, image_height, image_width, render_mode.
 
     ## Version History
     v0: first version (rigid objects).
