@@ -192,7 +192,7 @@ def test_interleaved_envs_keep_their_own_state():
 def test_tactile_grasp_refuses_deformable_materials_for_now():
     for m in ("elastic", "elastoplastic"):
         with pytest.raises(ValueError, match=f"material='{m}' needs deformable"):
-            gym.make("tacsuite/TactileGrasp-v0", material=m)
+            gym.make("tacsuite/TactileGrasp-v1", material=m)
 
 
 @pytest.mark.parametrize("kind", ["state", "both"])

@@ -101,7 +101,10 @@ class CaseOpenEnv(TactileEnv):
     lift it to the target angle, following the lid as it turns.
 
     ## Action Space
-    Box(-1, 1, (6,)): pose delta (x, y, z: 1 mm; rotation vector: 0.02 rad per unit).
+    Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
+    y, z: 1 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per unit).
+    Clipped to a workspace: x 0-7 cm from the hinge, y within +-2 cm, z 0-7 cm,
+    rotation within +-0.5 rad per component.
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (pose, lid angle, angle error) then tactile

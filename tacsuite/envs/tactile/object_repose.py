@@ -106,8 +106,10 @@ class ObjectReposeEnv(TactileEnv):
     turns the block. The world steps 10 substeps per control step.
 
     ## Action Space
-    Box(-1, 1, (6,)): pose delta of the fingertip (x, y, z: 0.5 mm per unit; rotation
-    vector: 0.02 rad per unit), clipped to a workspace.
+    Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
+    y, z: 0.5 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per unit).
+    Clipped to a workspace: within +-4 cm in x and y, 4-30 mm up, rotation within
+    +-0.5 rad of the start per component.
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (fingertip pose, block x-y, sin/cos yaw, yaw

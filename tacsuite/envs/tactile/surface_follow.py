@@ -124,8 +124,10 @@ class SurfaceFollowEnv(TactileEnv):
     from x = -12 mm to x = +12 mm pressing with `target_force` newtons.
 
     ## Action Space
-    Box(-1, 1, (6,)): pose delta (x, y: 1 mm, z: 0.2 mm, rotation vector: 0.02 rad per
-    unit), clipped to a workspace.
+    Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
+    y: 1 mm, z: 0.2 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per
+    unit). Clipped to a workspace: x within 5 mm beyond the slide, y within +-1 cm, z
+    from -1 to +2 cm, rotation within +-0.3 rad of the start per component.
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (pose, progress) then tactile (force and

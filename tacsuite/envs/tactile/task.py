@@ -227,6 +227,24 @@ class TactileTask:
         return {}
 
 
+def compose_rotvec(outer: torch.Tensor, inner: torch.Tensor) -> torch.Tensor:
+    """Rotation vector of R(outer) R(inner) (..., 3), through unit quaternions; torch,
+    differentiable while the result's angle stays inside (0, pi)."""
+    def quat(r):
+        th2 = (r * r).sum(-1, keepdim=True)
+        th = torch.sqrt(th2 + 1e-300)
+        # sin(th / 2) / th, with its series below 1e-6 rad (no 0/0 at the identity)
+        k = torch.where(th2 < 1e-12, 0.5 - th2 / 48.0, torch.sin(th / 2) / th)
+        return torch.cos(th / 2), k * r
+
+    w1, v1 = quat(outer)
+    w2, v2 = quat(inner)
+    w = w1 * w2 - (v1 * v2).sum(-1, keepdim=True)
+    v = w1 * v2 + w2 * v1 + torch.cross(v1, v2, dim=-1)
+    s = torch.linalg.norm(v, dim=-1, keepdim=True).clamp_min(1e-12)
+    return v * (2.0 * torch.atan2(s, w) / s)
+
+
 def yaw_of(q):
     """Yaw (rad) of quaternions (..., 4) = (w, x, y, z); numpy or torch."""
     lib = torch if isinstance(q, torch.Tensor) else np
