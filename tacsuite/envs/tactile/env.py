@@ -85,13 +85,15 @@ class TaskRunner:
         return (np.clip(proprio, -OBS_LIMIT, OBS_LIMIT).astype(np.float32),
                 np.clip(tactile, -OBS_LIMIT, OBS_LIMIT).astype(np.float32))
 
-    def images(self) -> dict[str, np.ndarray]:
-        """{"image_<sensor>": (B, H, W, 3) uint8} tactile images of every gel."""
+    def images(self, env: int | None = None) -> dict[str, np.ndarray]:
+        """{"image_<sensor>": (B, H, W, 3) uint8} tactile images of every gel, of all
+        environments or (1, H, W, 3) of environment `env`."""
         if self._imagers is None:   # built on first use: state observations never need them
             self._imagers = [GelImager(self.objs[s], *self.image_size)
                              for s in self.task.sensors]
-        poses = self.task.poses_np(self.c)
-        return {f"image_{s}": im.render(poses[s])
+        envs = slice(None) if env is None else slice(env, env + 1)
+        poses = self.task.poses_np(self.c[envs])
+        return {f"image_{s}": im.render(poses[s], envs)
                 for s, im in zip(self.task.sensors, self._imagers, strict=True)}
 
     def observation(self, obs_mode: str):
@@ -121,7 +123,7 @@ class TaskRunner:
         ctr = 0.5 * (lo + hi)
         half = 0.6 * float(np.max(hi - lo)) + 1e-4
         size = 160
-        images = [im[env] for im in self.images().values()]
+        images = [im[0] for im in self.images(env).values()]
         h, w = self.image_size
         iw, gap = int(round(size * w / h)), 4
         cv = Canvas(size, 3 * size + (iw + gap) * len(images), background=(250, 250, 250))

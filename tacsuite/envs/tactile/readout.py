@@ -76,15 +76,17 @@ class GelImager:
         self.raster = FaceRaster(gel.mesh, markers=markers, res=(height, width))
         self.shape = (int(height), int(width), 3)
 
-    def render(self, pose: np.ndarray) -> np.ndarray:
-        """(B, height, width, 3) uint8 images of the gel at sensor poses (B, 6)."""
+    def render(self, pose: np.ndarray, envs=slice(None)) -> np.ndarray:
+        """(B, height, width, 3) uint8 images of the gel in environments `envs` (all by
+        default), at their sensor poses (B, 6)."""
         import torch
 
         from tacsuite.sim import optics
         from tacsuite.sim.readout import to_sensor_frame
 
         with torch.no_grad():
-            x = to_sensor_frame(torch.as_tensor(self.gel.positions(), dtype=torch.float64),
+            x = to_sensor_frame(torch.as_tensor(self.gel.positions()[envs],
+                                                dtype=torch.float64),
                                 torch.as_tensor(pose, dtype=torch.float64))
             img = optics.to_uint8(optics.render(self.raster, x))
         return np.ascontiguousarray(img[:, ::-1])
