@@ -1,11 +1,15 @@
-"""Benchmark the tactile envs: env steps per second of one env, of the native vector env
-(N environments in one world's batch axis) at 16 and 64, and of gymnasium's
-AsyncVectorEnv with 2 processes (spawn), all in the same run; and the time of one
-gradient iteration (forward + checkpointed reverse pass) of SurfaceFollow over 100
-control steps.
+"""Benchmark the tactile envs on their default scenes: env steps per second of one env, of
+the native vector env (N environments in one world's batch axis) at 16 and 64, and of
+gymnasium's AsyncVectorEnv with 2 processes (spawn), all in the same run; the native
+vector env at 16 in `obs_mode="image"` (tactile images rendered every step); and the
+time of one gradient iteration (forward + checkpointed reverse pass) of SurfaceFollow
+over 100 control steps.
 
-Kernel compilation and process start-up are excluded (a warm-up before each clock).
-Writes runs/bench_tactile_envs/result.json and bench_tactile_envs.png.
+Kernel compilation and process start-up are excluded (a warm-up before each clock). The
+scene of each task (bodies, gel nodes and tets, substeps) is recorded beside its figures,
+and so are the machine's CPU count and load average before and after: timings taken
+while other work shares the cores are upper bounds on the cost (`--shared` says so in
+the result). Writes runs/bench_tactile_envs/result.json and bench_tactile_envs.png.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+TASKS = ("tacsuite/ObjectRepose-v0", "tacsuite/SurfaceFollow-v0", "tacsuite/CaseOpen-v0",
+         "tacsuite/TactileGrasp-v1")
+KINDS = ("single", "native_16", "native_64", "async_2")
 
 
 def steps_per_second(envs, steps: int, n: int) -> float:
@@ -29,44 +37,96 @@ def steps_per_second(envs, steps: int, n: int) -> float:
     return steps * n / (time.perf_counter() - t0)
 
 
-def main() -> None:
+def scene_of(env_id: str) -> dict:
     import gymnasium as gym
 
-    import tacsuite  # noqa: F401
-    from tacsuite.common import atomic, plots
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--env", default="tacsuite/SurfaceFollow-v0")
-    ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--quick", action="store_true", help="fewer steps, no 64-env run")
-    ap.add_argument("--out", default="runs/bench_tactile_envs")
-    args = ap.parse_args()
-    steps = 10 if args.quick else args.steps
-    out = Path(args.out)
-    res = {"env": args.env, "steps": steps}
-    env = gym.make(args.env)
+    env = gym.make(env_id)
     world = env.unwrapped.runner.world
-    res["scene"] = {b.name: {"kind": b.kind, **({"nodes": int(b.n), "tets": int(b.m)}
-                                                 if b.kind == "fem" else {})}
-                    for b in world.bodies}
-    res["substeps"], res["dt"] = world.substeps, world.dt
+    out = {"bodies": {b.name: {"kind": b.kind, **({"nodes": int(b.n), "tets": int(b.m)}
+                                                  if b.kind == "fem" else {})}
+                      for b in world.bodies},
+           "substeps": int(world.substeps), "dt": float(world.dt)}
+    out["tets"] = sum(b.get("tets", 0) for b in out["bodies"].values())
     env.close()
-    single = gym.make_vec(args.env, num_envs=1, vectorization_mode="sync")
+    return out
+
+
+def bench_task(env_id: str, steps: int, sizes: tuple[int, ...]) -> dict:
+    import gymnasium as gym
+
+    res = {"scene": scene_of(env_id)}
+    single = gym.make_vec(env_id, num_envs=1, vectorization_mode="sync")
     res["single"] = steps_per_second(single, steps, 1)
     single.close()
-    print(f"single env: {res['single']:.1f} env steps/s")
-    for n in ((16,) if args.quick else (16, 64)):
-        v = gym.make_vec(args.env, num_envs=n)
+    for n in sizes:
+        v = gym.make_vec(env_id, num_envs=n)
         res[f"native_{n}"] = steps_per_second(v, steps, n)
         v.close()
-        print(f"native vector env x{n}: {res[f'native_{n}']:.1f} env steps/s "
-              f"({res[f'native_{n}'] / res['single']:.1f}x the single env)")
-    a = gym.make_vec(f"tacsuite:{args.env}", num_envs=2, vectorization_mode="async",
+    v = gym.make_vec(env_id, num_envs=16, obs_mode="image")
+    res["native_16_image"] = steps_per_second(v, steps, 16)
+    v.close()
+    a = gym.make_vec(f"tacsuite:{env_id}", num_envs=2, vectorization_mode="async",
                      vector_kwargs={"context": "spawn"})
     res["async_2"] = steps_per_second(a, steps, 2)
     a.close()
-    print(f"AsyncVectorEnv x2 (spawn): {res['async_2']:.1f} env steps/s "
-          f"({res['async_2'] / res['single']:.1f}x)")
+    print(f"{env_id} ({res['scene']['tets']} gel tets, {res['scene']['substeps']} "
+          f"substeps): " + ", ".join(f"{k} {res[k]:.1f}" for k in (*KINDS, "native_16_image")
+                                     if k in res) + " env steps/s")
+    return res
+
+
+def plot(res: dict, path: Path) -> None:
+    import numpy as np
+
+    from tacsuite.common import atomic, plots
+
+    tasks = list(res["tasks"])
+    kinds = [k for k in (*KINDS, "native_16_image") if k in res["tasks"][tasks[0]]]
+    fig, axes = plots.figure(width=7.0, height=3.8)
+    ax = axes[0, 0]
+    w = 0.8 / len(kinds)
+    for j, k in enumerate(kinds):
+        vals = [res["tasks"][t][k] for t in tasks]
+        ax.bar(np.arange(len(tasks)) + (j - (len(kinds) - 1) / 2) * w, vals, w,
+               color=plots.PALETTE[j], label=k.replace("_", " x").replace(" ximage",
+                                                                          " (image)"))
+    labels = [f"{t.split('/')[1].split('-')[0]}\n{res['tasks'][t]['scene']['tets']} tets"
+              for t in tasks]
+    ax.set_xticks(range(len(tasks)), labels, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("env steps per second")
+    shared = "shared, loaded machine: upper bounds on cost" if res["machine"]["shared"] \
+        else "idle machine"
+    ax.set_title(f"tactile envs, {res['steps']} timed steps each ({shared})", fontsize=9)
+    ax.legend(fontsize=7, ncols=len(kinds), loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    fig.tight_layout()
+    atomic.savefig(path, fig)
+    plots.close(fig)
+
+
+def main() -> None:
+    import gymnasium as gym  # noqa: F401
+
+    import tacsuite  # noqa: F401
+    from tacsuite.common import atomic
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--envs", nargs="+", default=list(TASKS))
+    ap.add_argument("--steps", type=int, default=40, help="timed steps per configuration")
+    ap.add_argument("--quick", action="store_true", help="10 steps, no 64-env run")
+    ap.add_argument("--shared", action="store_true",
+                    help="record that other work shared the machine during the run")
+    ap.add_argument("--out", default="runs/bench_tactile_envs")
+    args = ap.parse_args()
+    steps = 10 if args.quick else args.steps
+    if steps < 1:
+        raise SystemExit(f"--steps must be >= 1, got {steps}")
+    out = Path(args.out)
+    res = {"steps": steps, "machine": {"cpus": os.cpu_count(), "shared": bool(args.shared),
+                                       "load_avg_before": list(os.getloadavg())},
+           "tasks": {}}
+    for env_id in args.envs:
+        res["tasks"][env_id] = bench_task(env_id, steps, (16,) if args.quick else (16, 64))
 
     from tacsuite.envs.tactile.surface_follow import SurfaceFollowTask
 
@@ -78,17 +138,9 @@ def main() -> None:
     res["grad_iteration_s_surface_follow_100"] = time.perf_counter() - t0
     print(f"one gradient iteration, SurfaceFollow 100 steps: "
           f"{res['grad_iteration_s_surface_follow_100']:.2f} s")
+    res["machine"]["load_avg_after"] = list(os.getloadavg())
     atomic.write_json(out / "result.json", res)
-    keys = [k for k in ("single", "native_16", "native_64", "async_2") if k in res]
-    fig, axes = plots.figure(width=5.0, height=3.4)
-    ax = axes[0, 0]
-    ax.bar(range(len(keys)), [res[k] for k in keys], color=plots.PALETTE[0])
-    ax.set_xticks(range(len(keys)), [k.replace("_", " x") for k in keys])
-    ax.set_ylabel("env steps per second")
-    ax.set_title(f"{args.env} ({steps} steps each)", fontsize=10)
-    fig.tight_layout()
-    atomic.savefig(out / "bench_tactile_envs.png", fig)
-    plots.close(fig)
+    plot(res, out / "bench_tactile_envs.png")
     print(f"-> {out}/result.json")
 
 

@@ -18,6 +18,13 @@ outside the env, which never learns it was truncated. So every id is registered 
 `EpisodeGuard` as an additional wrapper: `gym.make` puts it outermost, above `TimeLimit`,
 where it sees the `truncated` the user sees and applies the same rule. An env built from
 its class and wrapped in `TimeLimit` by hand has only the env's own check.
+
+Native vector envs (a registered `vector_entry_point`) derive from `SuiteVectorEnv`:
+`gym.make_vec` applies no wrappers to them, so they keep the contract themselves.
+`step()` before the first `reset()` raises `ResetNeeded`, after `close()` a
+`ClosedEnvironmentError`, and every environment's action is checked against the single
+action space (`validation.check_vector_actions`) before the env sees it, including the
+actions that next-step autoreset then ignores: a NaN is a policy bug wherever it is.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.error import ClosedEnvironmentError
 from gymnasium.error import ResetNeeded as GymResetNeeded
 
 NOT_STARTED, RUNNING, TERMINATED, TRUNCATED = "not started", "running", "terminated", \
@@ -125,6 +133,49 @@ class SuiteEnv(gym.Env):
 
     def _render_ansi(self) -> str:
         raise NotImplementedError(f"{type(self).__name__} lists 'ansi' but writes no text")
+
+
+def _guard_vector_step(step):
+    @functools.wraps(step)
+    def guarded_step(self, actions):
+        from tacsuite.envs.validation import check_vector_actions
+
+        if getattr(self, "_suite_in_step", False):
+            return step(self, actions)
+        if getattr(self, "closed", False):
+            raise ClosedEnvironmentError(f"{_who(self)}: step() called after close()")
+        if not getattr(self, "_suite_started", False):
+            raise reset_needed(_who(self), NOT_STARTED, 0)
+        actions = check_vector_actions(actions, self.single_action_space, self.num_envs)
+        self._suite_in_step = True
+        try:
+            return step(self, actions)
+        finally:
+            self._suite_in_step = False
+    return guarded_step
+
+
+def _guard_vector_reset(reset):
+    @functools.wraps(reset)
+    def guarded_reset(self, *, seed=None, options=None):
+        if getattr(self, "closed", False):
+            raise ClosedEnvironmentError(f"{_who(self)}: reset() called after close()")
+        out = reset(self, seed=seed, options=options)
+        self._suite_started = True
+        return out
+    return guarded_reset
+
+
+class SuiteVectorEnv(gym.vector.VectorEnv):
+    """`gymnasium.vector.VectorEnv` plus the suite's checks (see the module doc); a
+    subclass's `step` receives the checked actions as a float64 (or int) array."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _guard_vector_step(cls.__dict__["step"])
+        if "reset" in cls.__dict__:
+            cls.reset = _guard_vector_reset(cls.__dict__["reset"])
 
 
 class EpisodeGuard(gym.Wrapper, gym.utils.RecordConstructorArgs):

@@ -65,7 +65,7 @@ ENVS: list[EnvEntry] = [
              vector_entry_point="tacsuite.envs.tactile.surface_follow:SurfaceFollowVectorEnv"),
     EnvEntry("tacsuite/CaseOpen-v0", "tacsuite.envs.tactile.case_open:CaseOpenEnv",
              vector_entry_point="tacsuite.envs.tactile.case_open:CaseOpenVectorEnv"),
-    EnvEntry("tacsuite/TactileGrasp-v0", "tacsuite.envs.tactile.tactile_grasp:TactileGraspEnv",
+    EnvEntry("tacsuite/TactileGrasp-v1", "tacsuite.envs.tactile.tactile_grasp:TactileGraspEnv",
              vector_entry_point="tacsuite.envs.tactile.tactile_grasp:TactileGraspVectorEnv"),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.

@@ -82,6 +82,47 @@ def check_action(space: spaces.Space, action):
     return action
 
 
+def check_vector_actions(actions, space: spaces.Space, n: int) -> np.ndarray:
+    """The actions of n environments, one per row, each checked against `space` (the
+    single env's); errors name the environment, the value and what was allowed."""
+    if not isinstance(space, spaces.Box):
+        rows = list(actions) if np.ndim(actions) else []
+        if len(rows) != n:
+            raise ValueError(f"actions {_short(actions)} hold {len(rows)} entries; {n} "
+                             f"environments expect one action each in {space}")
+        out = []
+        for i, a in enumerate(rows):
+            try:
+                out.append(check_action(space, a))
+            except ValueError as exc:
+                raise ValueError(f"environment {i}: {exc}") from None
+        return np.asarray(out)
+    shape = (n,) + space.shape
+    try:
+        arr = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"actions {_short(actions)} are not numeric; {n} environments of "
+                         f"{space} expect shape {shape}") from exc
+    if arr.shape != shape:
+        raise ValueError(f"actions {_short(actions)} have shape {arr.shape}; {n} "
+                         f"environments of {space} expect shape {shape}")
+    bad = ~np.isfinite(arr.reshape(n, -1))
+    if bad.any():
+        i = int(np.flatnonzero(bad.any(axis=1))[0])
+        raise ValueError(f"action of environment {i} contains NaN or inf: "
+                         f"{_short(arr[i].tolist())}; each action must be finite and in {space}")
+    low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+    tol = 1e-6 * np.maximum(1.0, np.abs(high - low))
+    out = ((arr < low - tol) | (arr > high + tol)).reshape(n, -1)
+    if out.any():
+        i, k = (int(v) for v in np.argwhere(out)[0])
+        v = float(arr[i].ravel()[k])
+        raise ValueError(f"action of environment {i} is outside {space}: "
+                         f"{_short(arr[i].tolist())} has {v!r} at index {k}, allowed "
+                         f"[{float(low.ravel()[k])}, {float(high.ravel()[k])}]")
+    return np.clip(arr, low, high)  # only float round-off beyond the bounds is clipped
+
+
 # Constructor arguments: every env checks its kwargs with these, so a bad value fails at
 # gym.make with ValueError naming the argument and what it may be (NaN and inf included).
 

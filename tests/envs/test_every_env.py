@@ -176,6 +176,19 @@ def test_the_env_itself_refuses_steps_outside_an_episode(env_id):
     env.close()
 
 
+def test_native_vector_envs_keep_the_contract_themselves():
+    # gym.make_vec applies no wrappers to a vector entry point, so the class must check
+    # episode order and actions (tacsuite.envs.base.SuiteVectorEnv; exercised in
+    # tests/envs/test_tactile_tasks.py).
+    from tacsuite.envs.base import SuiteVectorEnv
+    from tacsuite.envs.registration import _class_of
+
+    native = [gym.spec(i) for i in IDS if gym.spec(i).vector_entry_point is not None]
+    assert native
+    for spec in native:
+        assert issubclass(_class_of(spec.vector_entry_point), SuiteVectorEnv), spec.id
+
+
 def test_time_limit_truncation_is_named_in_the_error():
     env = gym.make("tacsuite/RiverSwim-v0", max_episode_steps=5)
     assert play_to_end(env, seed=0) == 5

@@ -1,6 +1,7 @@
-"""Tactile tasks beyond the env harness: the native vector env against single envs,
-gradients of the task loss against central finite differences, the two optimisers,
-bounded world creation, refused materials, and the optimize command."""
+"""Tactile tasks beyond the env harness: the native vector env against single envs and its
+checks, tactile images (obs_mode="image", on one task: the harness checks, the optical
+model, stacking), gradients of the task loss against central finite differences, the two
+optimisers, bounded world creation, refused materials, and the optimize command."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ import tacsuite  # noqa: F401
 from tacsuite.envs.tactile.task import n_shared_worlds
 
 REPOSE = "tacsuite/ObjectRepose-v0"
+PUSH = np.array([0.2, 1.0, 0.0, 0.0, 0.0, 0.3], np.float32)   # into the block, turning
+
+
+@pytest.fixture(scope="module")
+def image_env():
+    env = gym.make(REPOSE, obs_mode="image", render_mode="rgb_array")
+    yield env
+    env.close()
 
 
 def test_native_vector_env_matches_single_envs_with_the_same_seeds():
@@ -51,6 +60,109 @@ def test_native_vector_env_matches_single_envs_with_the_same_seeds():
     assert steps > 5 * 2, "the episodes ended and were reset inside the run"
 
 
+def test_make_vec_refuses_steps_before_reset_and_bad_actions():
+    from gymnasium.error import ClosedEnvironmentError
+
+    from tacsuite.envs.base import ResetNeeded
+
+    venv = gym.make_vec(REPOSE, num_envs=3, horizon=1)   # the batch-3 world of the test above
+    ok = np.zeros((3, 6), np.float32)
+    with pytest.raises(ResetNeeded, match=r"ObjectReposeVectorEnv \(tacsuite/ObjectRepose-v0\)"
+                                          r": step\(\) called before reset"):
+        venv.step(ok)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"have shape \(6,\); 3 environments of Box\(-1.0, "
+                                         r"1.0, \(6,\), float32\) expect shape \(3, 6\)"):
+        venv.step(ok[0])
+    for bad in (np.nan, np.inf, -np.inf):
+        a = ok.copy()
+        a[1, 4] = bad
+        with pytest.raises(ValueError, match=r"environment 1 contains NaN or inf: .*"
+                                             + ("nan" if np.isnan(bad) else "inf")):
+            venv.step(a)
+    a = ok.copy()
+    a[2, 3] = 1.5
+    with pytest.raises(ValueError, match=r"environment 2 is outside Box\(-1.0, 1.0.*has 1.5 "
+                                         r"at index 3, allowed \[-1.0, 1.0\]"):
+        venv.step(a)
+    with pytest.raises(ValueError, match="not numeric"):
+        venv.step([["a"] * 6] * 3)
+    _, _, term, trunc, _ = venv.step(ok)          # horizon 1: every episode ends here
+    assert np.all(term | trunc)
+    a = ok.copy()
+    a[0, 0] = np.nan                             # ignored by the autoreset, refused all the same
+    with pytest.raises(ValueError, match="environment 0 contains NaN"):
+        venv.step(a)
+    venv.step(ok)
+    venv.close()
+    with pytest.raises(ClosedEnvironmentError, match=r"step\(\) called after close"):
+        venv.step(ok)
+
+
+def test_image_mode_passes_both_checkers_and_is_deterministic(image_env):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env as gym_check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    from tests.envs.harness import transitions
+
+    space = image_env.observation_space["image_finger"]
+    assert space.dtype == np.uint8 and space.shape == (48, 64, 3)
+    assert (space.low.min(), space.high.max()) == (0, 255)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        gym_check_env(image_env.unwrapped)
+        sb3_check_env(image_env.unwrapped, warn=True)
+    assert not [str(w.message) for w in record]
+    runs = [transitions(image_env, seed=5, n=12) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert transitions(image_env, seed=6, n=12) != runs[0]
+
+
+def test_tactile_image_is_the_three_light_model_of_the_deformed_gel(image_env):
+    from tacsuite.sim import optics
+
+    obs, _ = image_env.reset(seed=0)
+    rest = obs["image_finger"]
+    # An undeformed gel faces the camera (n = e_z): every light hits it at its elevation
+    # and reflects at it, I = a + sum_k c_k (kd sin(el) + ks sin(el)^p) between markers.
+    s = np.sin(np.radians(optics.LIGHTS["elevation_deg"]))
+    flat = 255 * (0.25 + (0.55 * s + 0.15 * s ** 12) * np.sum(optics.LIGHTS["colors"], 0))
+    colors, counts = np.unique(rest.reshape(-1, 3), axis=0, return_counts=True)
+    np.testing.assert_allclose(colors[np.argmax(counts)], flat, atol=1.0)
+    assert counts.max() > 0.5 * rest.shape[0] * rest.shape[1]     # the rest are markers
+    state = gym.make(REPOSE, obs_mode="dict")
+    ref, _ = state.reset(seed=0)
+    for _ in range(4):                          # in contact (the block then slides away)
+        obs = image_env.step(PUSH)[0]
+        ref = state.step(PUSH)[0]
+    state.close()
+    for key in ("proprio", "tactile"):          # images change what is seen, not dynamics
+        np.testing.assert_allclose(obs[key], ref[key], rtol=1e-5, atol=1e-6)
+    assert np.abs(obs["tactile"][:3]).max() > 1.0, "the pad presses on the block"
+    moved = np.abs(obs["image_finger"].astype(int) - rest).max(axis=-1)
+    assert (moved > 30).mean() > 0.01, "the markers moved with the deformed gel"
+    frame = image_env.render()                  # scene, panels, then the tactile image
+    colors, counts = np.unique(frame[:, -150:].reshape(-1, 3), axis=0, return_counts=True)
+    assert np.abs(colors[np.argmax(counts)] - flat).max() < 25
+
+
+def test_vector_env_stacks_the_tactile_images(image_env):
+    venv = gym.make_vec(REPOSE, num_envs=3, obs_mode="image")
+    obs, _ = venv.reset(seed=11)
+    for _ in range(3):
+        obs = venv.step(np.tile(PUSH, (3, 1)))[0]
+    venv.close()
+    assert obs["image_finger"].shape == (3, 48, 64, 3) and obs["image_finger"].dtype == np.uint8
+    for i in range(3):
+        image_env.reset(seed=11 + i)
+        for _ in range(3):
+            single = image_env.step(PUSH)[0]["image_finger"]
+        # float32 worlds of different batch sizes: at most one grey level apart
+        assert np.abs(single.astype(int) - obs["image_finger"][i]).max() <= 1
+
+
 def test_creating_many_envs_reuses_the_shared_worlds():
     gym.make(REPOSE).close()
     before = n_shared_worlds()
@@ -80,7 +192,7 @@ def test_interleaved_envs_keep_their_own_state():
 def test_tactile_grasp_refuses_deformable_materials_for_now():
     for m in ("elastic", "elastoplastic"):
         with pytest.raises(ValueError, match=f"material='{m}' needs deformable"):
-            gym.make("tacsuite/TactileGrasp-v0", material=m)
+            gym.make("tacsuite/TactileGrasp-v1", material=m)
 
 
 @pytest.mark.parametrize("kind", ["state", "both"])

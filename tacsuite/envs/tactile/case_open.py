@@ -6,8 +6,7 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive
-from tacsuite.envs.validation import check_int, check_real
+from tacsuite.envs.tactile.task import Arg, TactileTask, real_in
 
 HALF = (0.03, 0.02, 0.003)    # lid half extents (m); hinge along its back edge (x = 0)
 GEL = (0.012, 0.012, 0.004)
@@ -26,12 +25,8 @@ class CaseOpenTask(TactileTask):
     sensors = ("finger",)
     force_scale = 0.05
     loss_outputs = (("finger-lid.force", "all"), ("lid.q", "final"))
-
-    def __init__(self, target_angle: float = 0.4, horizon: int = 40, stiffness: float = 2e4):
-        self.target_angle = check_real("target_angle", target_angle, 0.1, 1.4)
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        super().__init__()
+    args = {"target_angle": Arg(0.4, real_in(0.1, 1.4), "nominal opening angle (rad)"),
+            **TactileTask.args}
 
     def make_scene(self) -> dict:
         return {
@@ -43,7 +38,7 @@ class CaseOpenTask(TactileTask):
                  "density": 600.0, "pose": [HALF[0], 0.0, Z, 0.0, 0.0, 0.0]},
                 {"id": "finger", "type": "fem",
                  "mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-                 "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
+                 "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
                  "pose": self.initial_control().tolist()}],
             "contacts": [{"a": "finger", "b": "lid", "kn": 2e6, "kd": 50.0, "kt": 2e6,
                           "mu": 0.8}],
@@ -106,11 +101,15 @@ class CaseOpenEnv(TactileEnv):
     lift it to the target angle, following the lid as it turns.
 
     ## Action Space
-    Box(-1, 1, (6,)): pose delta (x, y, z: 1 mm; rotation vector: 0.02 rad per unit).
+    Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
+    y, z: 1 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per unit).
+    Clipped to a workspace: x 0-7 cm from the hinge, y within +-2 cm, z 0-7 cm,
+    rotation within +-0.5 rad per component.
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (pose, lid angle, angle error) then tactile
-    (force, torque, marker displacements); `obs_mode="dict"`: a Dict of the two. float32.
+    (force, torque, marker displacements); `obs_mode="dict"`: a Dict of the two (float32);
+    `obs_mode="image"`: the Dict and "image_finger", a uint8 (48, 64, 3) tactile image.
 
     ## Rewards
     -|angle error| / target per step, +10 on success.
@@ -122,18 +121,14 @@ class CaseOpenEnv(TactileEnv):
     Terminated when |angle error| < 0.05 rad; truncated after `horizon` steps.
 
     ## Arguments
-    target_angle (rad), horizon (steps), stiffness (gel E, Pa), obs_mode, render_mode.
+    target_angle (rad), horizon (steps), stiffness (gel E, Pa), obs_mode, image_height,
+    image_width, render_mode.
 
     ## Version History
     v0: first version.
     """
 
     task_cls = CaseOpenTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 target_angle: float = 0.4, horizon: int = 40, stiffness: float = 2e4):
-        super().__init__(render_mode, obs_mode, target_angle=target_angle, horizon=horizon,
-                         stiffness=stiffness)
 
 
 class CaseOpenVectorEnv(TactileVectorEnv):

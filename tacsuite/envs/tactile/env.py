@@ -5,24 +5,32 @@ task in the batch axis of one shared world.
 Observations: `obs_mode="state"` (default, for plain MLP policies) is one float32 Box,
 proprioception then tactile; `obs_mode="dict"` is a Dict with "proprio" and "tactile"
 (force and torque on the gel in the sensor frame, marker-proxy displacements; see
-`readout.py`). Actions are a Box [-1, 1]^A of scaled control deltas (`task.py`).
+`readout.py`); `obs_mode="image"` adds "image_<sensor>", a uint8 (image_height,
+image_width, 3) tactile image per gel (`readout.GelImager`, the optical model of
+`tacsuite.sim.optics`). `render_mode="rgb_array"` frames show the scene (side and top
+views), the force and marker panel and the tactile images side by side. Actions are a
+Box [-1, 1]^A of scaled control deltas (`task.py`).
 Reward per step: -cost (the task's dimensionless error) and a bonus on success, which
 ends the episode (terminated); the task's horizon truncates it.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import AutoresetMode
 
-from tacsuite.envs.base import SuiteEnv
+from tacsuite.envs.base import SuiteEnv, SuiteVectorEnv
 from tacsuite.envs.raster import Canvas
-from tacsuite.envs.tactile.readout import GelReadout
+from tacsuite.envs.tactile.readout import GelImager, GelReadout
 from tacsuite.envs.tactile.task import shared_world
-from tacsuite.envs.validation import check_box, check_choice
+from tacsuite.envs.validation import check_box, check_choice, check_int
 
-OBS_MODES = ("state", "dict")
+OBS_MODES = ("state", "dict", "image")
+IMAGE_SIZE = (48, 64)   # (height, width) of the tactile images: small, so steps stay fast
 OBS_LIMIT = 100.0   # observations are scaled to O(1) and clipped here (finite Box bounds)
 COLORS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (120, 120, 120),
           (230, 159, 0))
@@ -31,8 +39,10 @@ COLORS = ((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (120, 120
 class TaskRunner:
     """B environments of one task in one world: control, per-env resets, obs, reward."""
 
-    def __init__(self, task, batch: int):
+    def __init__(self, task, batch: int, image_size: tuple[int, int] = IMAGE_SIZE):
         self.task, self.B = task, int(batch)
+        self.image_size = tuple(int(v) for v in image_size)
+        self._imagers = None
         self.world, self.objs, self.lease = shared_world(task, self.B)
         self.readouts = [GelReadout(self.objs[s], [p for p in self.world.pairs if p.a is
                                                    self.objs[s]], task.n_markers,
@@ -75,6 +85,27 @@ class TaskRunner:
         return (np.clip(proprio, -OBS_LIMIT, OBS_LIMIT).astype(np.float32),
                 np.clip(tactile, -OBS_LIMIT, OBS_LIMIT).astype(np.float32))
 
+    def images(self, env: int | None = None) -> dict[str, np.ndarray]:
+        """{"image_<sensor>": (B, H, W, 3) uint8} tactile images of every gel, of all
+        environments or (1, H, W, 3) of environment `env`."""
+        if self._imagers is None:   # built on first use: state observations never need them
+            self._imagers = [GelImager(self.objs[s], *self.image_size)
+                             for s in self.task.sensors]
+        envs = slice(None) if env is None else slice(env, env + 1)
+        poses = self.task.poses_np(self.c[envs])
+        return {f"image_{s}": im.render(poses[s], envs)
+                for s, im in zip(self.task.sensors, self._imagers, strict=True)}
+
+    def observation(self, obs_mode: str):
+        """The batch's observation in `obs_mode` (arrays with leading axis B)."""
+        proprio, tactile = self.observe()
+        if obs_mode == "state":
+            return np.concatenate([proprio, tactile], axis=-1)
+        obs = {"proprio": proprio, "tactile": tactile}
+        if obs_mode == "image":
+            obs.update(self.images())
+        return obs
+
     def outcome(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
         m = self.task.metrics(self.world, self.objs, self.c, self.draws)
         success = np.asarray(m["success"], dtype=bool)
@@ -83,7 +114,8 @@ class TaskRunner:
         return reward, success, truncated, m
 
     def frame(self, env: int = 0) -> np.ndarray:
-        """Side view (x-z), top view (x-y) and the tactile panel of one environment."""
+        """Side view (x-z), top view (x-y), the force and marker panel and the tactile
+        image of each gel (scaled to the frame's height), of one environment."""
         self.lease.take(self)
         pts = self._points(env)
         allp = np.concatenate(list(pts.values()))
@@ -91,7 +123,15 @@ class TaskRunner:
         ctr = 0.5 * (lo + hi)
         half = 0.6 * float(np.max(hi - lo)) + 1e-4
         size = 160
-        cv = Canvas(size, 3 * size, background=(250, 250, 250))
+        images = [im[0] for im in self.images(env).values()]
+        h, w = self.image_size
+        iw, gap = int(round(size * w / h)), 4
+        cv = Canvas(size, 3 * size + (iw + gap) * len(images), background=(250, 250, 250))
+        rows = np.arange(size) * h // size
+        cols = np.arange(iw) * w // iw
+        for k, im in enumerate(images):    # nearest-neighbour scaling keeps the pixels
+            x0 = 3 * size + gap + k * (iw + gap)
+            cv.image[:, x0:x0 + iw] = im[rows][:, cols]
         for panel, (i, j) in enumerate(((0, 2), (0, 1))):
             x0 = panel * size
             cv.rect(x0 + 2, 2, x0 + size - 2, size - 2, (235, 235, 235))
@@ -161,44 +201,76 @@ def _spaces(runner: TaskRunner, obs_mode: str):
     act = spaces.Box(-1.0, 1.0, shape=(A,), dtype=np.float32)
     if obs_mode == "state":
         return box(runner.n_proprio + runner.n_tactile), act
-    return spaces.Dict({"proprio": box(runner.n_proprio), "tactile": box(runner.n_tactile)}), act
+    parts = {"proprio": box(runner.n_proprio), "tactile": box(runner.n_tactile)}
+    if obs_mode == "image":
+        parts.update({f"image_{s}": spaces.Box(0, 255, shape=runner.image_size + (3,),
+                                               dtype=np.uint8) for s in runner.task.sensors})
+    return spaces.Dict(parts), act
 
 
-def _pack(proprio, tactile, obs_mode: str, i=None):
-    if i is not None:
-        proprio, tactile = proprio[i], tactile[i]
-    if obs_mode == "state":
-        return np.concatenate([proprio, tactile], axis=-1)
-    return {"proprio": proprio, "tactile": tactile}
+def _row(obs, i: int):
+    return {k: v[i] for k, v in obs.items()} if isinstance(obs, dict) else obs[i]
 
 
-class TactileEnv(SuiteEnv):
-    """Base of the single tactile envs; subclasses set `task_cls` and their kwargs."""
+def _image_size(image_height, image_width) -> tuple[int, int]:
+    return (check_int("image_height", image_height, 16, 512),
+            check_int("image_width", image_width, 16, 512))
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
+
+def _with_task_args(init, task_cls):
+    """`init` (ending in **task_kwargs) under the signature that lists the task's keyword
+    arguments and defaults (`task_cls.args`), so `inspect.signature`, `--env-kwargs` and the
+    harness see each argument while the task stays the one place that declares them."""
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+
+    sig = inspect.signature(init)
+    own = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    task = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=a.default,
+                              annotation=type(a.default)) for name, a in task_cls.args.items()]
+    __init__.__signature__ = sig.replace(parameters=own + task)
+    return __init__
+
+
+class _TaskArgs:
+    """Gives each subclass that sets `task_cls` an `__init__` signature with its args."""
+
     task_cls = None
 
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state", **task_kwargs):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.task_cls is not None and "__init__" not in cls.__dict__:
+            cls.__init__ = _with_task_args(cls.__init__, cls.task_cls)
+
+
+class TactileEnv(_TaskArgs, SuiteEnv):
+    """Base of the single tactile envs; a subclass sets `task_cls` (and its docstring)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
+
+    def __init__(self, render_mode: str | None = None, obs_mode: str = "state", *,
+                 image_height: int = IMAGE_SIZE[0], image_width: int = IMAGE_SIZE[1],
+                 **task_kwargs):
         self._set_render_mode(render_mode)
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
+        size = _image_size(image_height, image_width)
         self.task = self.task_cls(**task_kwargs)
-        self.runner = TaskRunner(self.task, 1)
+        self.runner = TaskRunner(self.task, 1, size)
         self.observation_space, self.action_space = _spaces(self.runner, self.obs_mode)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self.runner.reset([0], [self.np_random])
-        p, t = self.runner.observe()
-        return _pack(p, t, self.obs_mode, 0), {}
+        return _row(self.runner.observation(self.obs_mode), 0), {}
 
     def step(self, action):
         a = check_box(action, self.action_space)
         self.runner.step(a[None, :])
-        p, t = self.runner.observe()
+        obs = _row(self.runner.observation(self.obs_mode), 0)
         reward, success, trunc, m = self.runner.outcome()
         info = {k: float(np.asarray(v)[0]) for k, v in m.items()}
-        return (_pack(p, t, self.obs_mode, 0), float(reward[0]), bool(success[0]),
-                bool(trunc[0]), info)
+        return obs, float(reward[0]), bool(success[0]), bool(trunc[0]), info
 
     def _render_rgb(self) -> np.ndarray:
         return self.runner.frame(0)
@@ -208,30 +280,30 @@ class TactileEnv(SuiteEnv):
         super().close()
 
 
-class TactileVectorEnv(VectorEnv):
+class TactileVectorEnv(_TaskArgs, SuiteVectorEnv):
     """N environments of a task in the batch axis of one world (one set of kernels).
 
     Gymnasium 1.x next-step autoreset: after an environment ends, the next `step` resets it
     (its action is ignored) and returns its first observation with reward 0. Environment
-    i's random stream is seeded with seed + i, as for N single envs.
+    i's random stream is seeded with seed + i, as for N single envs. `SuiteVectorEnv`
+    refuses a step before reset and checks every environment's action.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20,
                 "autoreset_mode": AutoresetMode.NEXT_STEP}
-    task_cls = None
 
     def __init__(self, num_envs: int, render_mode: str | None = None, obs_mode: str = "state",
+                 *, image_height: int = IMAGE_SIZE[0], image_width: int = IMAGE_SIZE[1],
                  **task_kwargs):
-        from tacsuite.envs.validation import check_int
-
         self.num_envs = check_int("num_envs", num_envs, 1)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r} is not supported; choose "
                              f"'rgb_array' or None")
         self.render_mode = render_mode
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
+        size = _image_size(image_height, image_width)
         self.task = self.task_cls(**task_kwargs)
-        self.runner = TaskRunner(self.task, self.num_envs)
+        self.runner = TaskRunner(self.task, self.num_envs, size)
         self.single_observation_space, self.single_action_space = _spaces(self.runner,
                                                                           self.obs_mode)
         from gymnasium.vector.utils import batch_space
@@ -254,33 +326,27 @@ class TactileVectorEnv(VectorEnv):
             self._rngs = [np_random(s)[0] for s in seeds]
         self.runner.reset(np.arange(self.num_envs), self._rngs)
         self._autoreset[:] = False
-        p, t = self.runner.observe()
-        return _pack(p, t, self.obs_mode), {}
+        return self.runner.observation(self.obs_mode), {}
 
     def step(self, actions):
-        if self._rngs is None:
-            raise RuntimeError("step() called before reset(); call reset() first")
-        a = np.asarray(actions, dtype=np.float64)
-        if a.shape != self.action_space.shape:
-            raise ValueError(f"actions have shape {a.shape}; {self.action_space} expects "
-                             f"{self.action_space.shape}")
-        rows = [check_box(a[i], self.single_action_space) if not self._autoreset[i]
-                else np.zeros(a.shape[1]) for i in range(self.num_envs)]
-        self.runner.step(np.stack(rows))
+        a = np.where(self._autoreset[:, None], 0.0, actions)   # checked (SuiteVectorEnv)
+        self.runner.step(a)
         reward, term, trunc, _ = self.runner.outcome()
-        p, t = self.runner.observe()
+        obs = self.runner.observation(self.obs_mode)
         done_before = np.flatnonzero(self._autoreset)
         if len(done_before):
             # Those environments stepped with the others (one batched step) and are now
             # put back to the start of their next episode.
             self.runner.reset(done_before, [self._rngs[i] for i in done_before])
-            p0, t0 = self.runner.observe()
-            p[done_before], t[done_before] = p0[done_before], t0[done_before]
+            first = self.runner.observation(self.obs_mode)
+            for k in obs if isinstance(obs, dict) else (None,):
+                dst, src = (obs, first) if k is None else (obs[k], first[k])
+                dst[done_before] = src[done_before]
             reward[done_before] = 0.0
             term[done_before] = False
             trunc[done_before] = False
         self._autoreset = term | trunc
-        return (_pack(p, t, self.obs_mode), reward.astype(np.float64), term, trunc, {})
+        return obs, reward.astype(np.float64), term, trunc, {}
 
     def render(self):
         if self.render_mode == "rgb_array":

@@ -7,8 +7,7 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive, wrap, yaw_of
-from tacsuite.envs.validation import check_int, check_real
+from tacsuite.envs.tactile.task import FRICTION, Arg, TactileTask, real_in, wrap, yaw_of
 
 HALF = (0.02, 0.01, 0.01)     # block half extents (m)
 GEL = (0.012, 0.012, 0.006)   # gel pad size (m)
@@ -20,14 +19,8 @@ class ObjectReposeTask(TactileTask):
     sensors = ("finger",)
     force_scale = 0.05
     loss_outputs = (("finger-block.force", "all"), ("block.q", "final"))
-
-    def __init__(self, target_yaw: float = 0.5, horizon: int = 40, stiffness: float = 2e4,
-                 mu: float = 0.8):
-        self.target_yaw = check_real("target_yaw", target_yaw, 0.1, 1.2)
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        self.mu = check_real("mu", mu, 0.0, 2.0)
-        super().__init__()
+    args = {"target_yaw": Arg(0.5, real_in(0.1, 1.2), "nominal yaw to turn the block to (rad)"),
+            **TactileTask.args, "mu": FRICTION}
 
     def make_scene(self) -> dict:
         return {
@@ -40,7 +33,7 @@ class ObjectReposeTask(TactileTask):
                  "density": 500.0, "pose": [0.0, 0.0, HALF[2], 0.0, 0.0, 0.0]},
                 {"id": "finger", "type": "fem",
                  "mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-                 "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
+                 "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
                  "pose": self.initial_control().tolist()}],
             "contacts": [
                 {"a": "finger", "b": "block", "kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu},
@@ -113,13 +106,16 @@ class ObjectReposeEnv(TactileEnv):
     turns the block. The world steps 10 substeps per control step.
 
     ## Action Space
-    Box(-1, 1, (6,)): pose delta of the fingertip (x, y, z: 0.5 mm per unit; rotation
-    vector: 0.02 rad per unit), clipped to a workspace.
+    Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
+    y, z: 0.5 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per unit).
+    Clipped to a workspace: within +-4 cm in x and y, 4-30 mm up, rotation within
+    +-0.5 rad of the start per component.
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (fingertip pose, block x-y, sin/cos yaw, yaw
     error) then tactile (force and torque in the sensor frame, marker displacements of 4
-    contact-face nodes); `obs_mode="dict"`: the two parts as a Dict. float32.
+    contact-face nodes); `obs_mode="dict"`: the two parts as a Dict (float32);
+    `obs_mode="image"`: the Dict and "image_finger", a uint8 (48, 64, 3) tactile image.
 
     ## Rewards
     -|yaw error| / target yaw per step, +10 on success.
@@ -132,19 +128,14 @@ class ObjectReposeEnv(TactileEnv):
 
     ## Arguments
     target_yaw (rad), horizon (steps), stiffness (gel E, Pa), mu (gel-block friction),
-    obs_mode ("state" | "dict"), render_mode ("rgb_array").
+    obs_mode ("state" | "dict" | "image"), image_height, image_width (pixels),
+    render_mode ("rgb_array").
 
     ## Version History
     v0: first version.
     """
 
     task_cls = ObjectReposeTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 target_yaw: float = 0.5, horizon: int = 40, stiffness: float = 2e4,
-                 mu: float = 0.8):
-        super().__init__(render_mode, obs_mode, target_yaw=target_yaw, horizon=horizon,
-                         stiffness=stiffness, mu=mu)
 
 
 class ObjectReposeVectorEnv(TactileVectorEnv):

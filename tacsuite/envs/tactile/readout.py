@@ -57,3 +57,36 @@ class GelReadout:
             local = (x[b] - pose[b, :3]) @ R
             out[b, 6:] = ((local - self.rest_local) / self.disp_scale).ravel()
         return out
+
+
+class GelImager:
+    """Tactile images of one gel: the optical model of `tacsuite.sim.optics` (ambient,
+    Lambert and Phong terms of three coloured lights on the contact face's normals, the
+    printed markers drawn dark) on a (height, width) raster of the contact face.
+
+    The raster is `tacsuite.sim.readout.GelReadout`'s: bilinear in the face's node lattice,
+    so the image is as detailed as the gel's mesh. Row 0 is the face's +y edge (images are
+    stored as `tacsuite sim run --images` saves them).
+    """
+
+    def __init__(self, gel, height: int, width: int, markers=(6, 6)):
+        from tacsuite.sim.readout import GelReadout as FaceRaster
+
+        self.gel = gel
+        self.raster = FaceRaster(gel.mesh, markers=markers, res=(height, width))
+        self.shape = (int(height), int(width), 3)
+
+    def render(self, pose: np.ndarray, envs=slice(None)) -> np.ndarray:
+        """(B, height, width, 3) uint8 images of the gel in environments `envs` (all by
+        default), at their sensor poses (B, 6)."""
+        import torch
+
+        from tacsuite.sim import optics
+        from tacsuite.sim.readout import to_sensor_frame
+
+        with torch.no_grad():
+            x = to_sensor_frame(torch.as_tensor(self.gel.positions()[envs],
+                                                dtype=torch.float64),
+                                torch.as_tensor(pose, dtype=torch.float64))
+            img = optics.to_uint8(optics.render(self.raster, x))
+        return np.ascontiguousarray(img[:, ::-1])

@@ -7,8 +7,7 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive
-from tacsuite.envs.validation import check_int
+from tacsuite.envs.tactile.task import Arg, TactileTask, positive
 
 RADIUS = 0.05                 # surface: a cylinder of this radius, axis along y (m)
 GEL = (0.012, 0.012, 0.004)   # pad size (m); the contact face is GEL[2] below the frame
@@ -21,13 +20,11 @@ class SurfaceFollowTask(TactileTask):
     driven = ("finger",)
     sensors = ("finger",)
     loss_outputs = (("finger-surface.force", "all"),)
+    args = {"target_force": Arg(0.1, positive, "normal force to keep (N)"), **TactileTask.args}
 
-    def __init__(self, target_force: float = 0.1, horizon: int = 40, stiffness: float = 2e4):
-        self.target_force = positive("target_force", target_force)
-        self.force_scale = self.target_force
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        super().__init__()
+    @property
+    def force_scale(self) -> float:
+        return self.target_force
 
     def make_scene(self) -> dict:
         return {
@@ -39,7 +36,7 @@ class SurfaceFollowTask(TactileTask):
                  "pose": self._surface_pose(0.0, 0.0).tolist()},
                 {"id": "finger", "type": "fem",
                  "mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-                 "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
+                 "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0},
                  "pose": self.initial_control().tolist()}],
             "contacts": [{"a": "finger", "b": "surface", "kn": 2e6, "kd": 50.0, "kt": 2e6,
                           "mu": 0.3}]}
@@ -127,13 +124,16 @@ class SurfaceFollowEnv(TactileEnv):
     from x = -12 mm to x = +12 mm pressing with `target_force` newtons.
 
     ## Action Space
-    Box(-1, 1, (6,)): pose delta (x, y: 1 mm, z: 0.2 mm, rotation vector: 0.02 rad per
-    unit), clipped to a workspace.
+    Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
+    y: 1 mm, z: 0.2 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per
+    unit). Clipped to a workspace: x within 5 mm beyond the slide, y within +-1 cm, z
+    from -1 to +2 cm, rotation within +-0.3 rad of the start per component.
 
     ## Observation Space
     `obs_mode="state"`: Box of proprioception (pose, progress) then tactile (force and
     torque in the sensor frame, scaled by `target_force`; marker displacements);
-    `obs_mode="dict"`: a Dict of the two. float32.
+    `obs_mode="dict"`: a Dict of the two (float32); `obs_mode="image"`: the Dict and
+    "image_finger", a uint8 (48, 64, 3) tactile image.
 
     ## Rewards
     -(min(force error^2, 1) + remaining distance fraction) per step, +10 on success.
@@ -146,18 +146,14 @@ class SurfaceFollowEnv(TactileEnv):
     truncated after `horizon` steps.
 
     ## Arguments
-    target_force (N), horizon (steps), stiffness (gel E, Pa), obs_mode, render_mode.
+    target_force (N), horizon (steps), stiffness (gel E, Pa), obs_mode, image_height,
+    image_width, render_mode.
 
     ## Version History
     v0: first version.
     """
 
     task_cls = SurfaceFollowTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 target_force: float = 0.1, horizon: int = 40, stiffness: float = 2e4):
-        super().__init__(render_mode, obs_mode, target_force=target_force, horizon=horizon,
-                         stiffness=stiffness)
 
 
 class SurfaceFollowVectorEnv(TactileVectorEnv):

@@ -7,13 +7,23 @@ import numpy as np
 import torch
 
 from tacsuite.envs.tactile.env import TactileEnv, TactileVectorEnv
-from tacsuite.envs.tactile.task import TactileTask, positive
-from tacsuite.envs.validation import check_int, check_real
+from tacsuite.envs.tactile.task import FRICTION, Arg, TactileTask, compose_rotvec, real_in
+from tacsuite.sim.readout import rotation_matrices
 
 HALF = 0.01                   # cube half size (m)
 GEL = (0.012, 0.012, 0.004)   # pads; the contact face is GEL[2] from the bonded face
 MATERIALS = ("rigid",)
 NEEDS_MPM = ("elastic", "elastoplastic")
+
+
+def check_material(name: str, material) -> str:
+    if material in NEEDS_MPM:
+        raise ValueError(f"{name}={material!r} needs deformable (MPM) objects, which "
+                         f"this version does not have; choose one of {list(MATERIALS)}")
+    if material not in MATERIALS:
+        raise ValueError(f"{name} must be one of {list(MATERIALS)} (elastic and "
+                         f"elastoplastic come with MPM objects), got {material!r}")
+    return material
 
 
 class TactileGraspTask(TactileTask):
@@ -24,25 +34,14 @@ class TactileGraspTask(TactileTask):
     loss_outputs = (("left-cube.force", "all"), ("right-cube.force", "all"),
                     ("cube.x", "final"))
 
-    def __init__(self, material: str = "rigid", lift: float = 0.01, horizon: int = 40,
-                 stiffness: float = 2e4, mu: float = 0.8):
-        if material in NEEDS_MPM:
-            raise ValueError(f"material={material!r} needs deformable (MPM) objects, which "
-                             f"this version does not have; choose one of {list(MATERIALS)}")
-        if material not in MATERIALS:
-            raise ValueError(f"material must be one of {list(MATERIALS)} (elastic and "
-                             f"elastoplastic come with MPM objects), got {material!r}")
-        self.material = material
-        self.lift = check_real("lift", lift, 0.001, 0.05)
-        self.horizon = check_int("horizon", horizon, 1, 1000)
-        self.E = positive("stiffness", stiffness)
-        self.mu = check_real("mu", mu, 0.0, 2.0)
-        super().__init__()
+    args = {"material": Arg("rigid", check_material, "object material"),
+            "lift": Arg(0.01, real_in(0.001, 0.05), "height to lift the cube by (m)"),
+            **TactileTask.args, "mu": FRICTION}
 
     def make_scene(self) -> dict:
         p = self.poses_np(self.initial_control()[None])
         gel = {"mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
-               "material": {"E": self.E, "nu": 0.3, "density": 1000.0, "alpha": 50.0}}
+               "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0}}
         pair = {"kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu}
         return {
             "name": "tactile_grasp", "dtype": "float32", "gravity": [0.0, 0.0, -9.81],
@@ -59,28 +58,32 @@ class TactileGraspTask(TactileTask):
                           "mu": 0.5}]}
 
     def initial_control(self) -> np.ndarray:
-        # gripper centre (x, y, z) and the gap between the two contact faces
-        return np.array([0.0, 0.0, HALF, 2 * HALF + 0.002])
+        # gripper pose (centre x, y, z, rotation vector) and the gap between the two
+        # contact faces; the fingers close along the gripper's x axis
+        return np.array([0.0, 0.0, HALF, 0.0, 0.0, 0.0, 2 * HALF + 0.002])
 
     def control_bounds(self):
-        lo = np.r_[-0.02, -0.02, 0.004, 0.008]
-        hi = np.r_[0.02, 0.02, 0.06, 0.03]
-        return lo, hi, np.r_[5e-4, 5e-4, 5e-4, 3e-4]
+        lo = np.r_[-0.02, -0.02, 0.004, -0.5, -0.5, -0.5, 0.008]
+        hi = np.r_[0.02, 0.02, 0.06, 0.5, 0.5, 0.5, 0.03]
+        return lo, hi, np.r_[5e-4, 5e-4, 5e-4, 0.02, 0.02, 0.02, 3e-4]
 
     def initial_actions(self):
-        a = np.zeros((self.horizon, 4))
+        a = np.zeros((self.horizon, 7))
         n = max(1, self.horizon // 4)
-        a[:n, 3] = -1.0
+        a[:n, 6] = -1.0
         a[n:, 2] = 1.0
         return a
 
     def body_poses(self, c):
-        half = c[..., 3:4] / 2 + GEL[2]
-        zero = torch.zeros_like(c[..., :1])
-        rot = torch.full_like(c[..., :1], np.pi / 2)
-        off = torch.cat([half, zero, zero], dim=-1)
-        return {"left": torch.cat([c[..., :3] - off, zero, rot, zero], dim=-1),
-                "right": torch.cat([c[..., :3] + off, zero, -rot, zero], dim=-1)}
+        # Each pad sits half the gap plus its thickness from the centre along the
+        # gripper's x axis, facing the other: turned by -+90 degrees about y, then with
+        # the gripper.
+        R = rotation_matrices(c[..., 3:6])
+        off = R[..., :, 0] * (c[..., 6:7] / 2 + GEL[2])
+        y = torch.zeros_like(c[..., 3:6])
+        y[..., 1] = np.pi / 2
+        return {"left": torch.cat([c[..., :3] - off, compose_rotvec(c[..., 3:6], y)], -1),
+                "right": torch.cat([c[..., :3] + off, compose_rotvec(c[..., 3:6], -y)], -1)}
 
     def default_draws(self):
         return {"dx": 0.0}
@@ -105,8 +108,8 @@ class TactileGraspTask(TactileTask):
 
     def proprio(self, world, objs, c, draws):
         x = objs["cube"].state()["x"]
-        return np.column_stack([c[:, :3] / 0.02, c[:, 3:] / 0.02, (x - c[:, :3]) / 0.01,
-                                (x[:, 2:3] - HALF) / self.lift])
+        return np.column_stack([c[:, :3] / 0.02, c[:, 3:6], c[:, 6:] / 0.02,
+                                (x - c[:, :3]) / 0.01, (x[:, 2:3] - HALF) / self.lift])
 
     def loss(self, c, outs, draws, kind):
         height = outs["cube.x"][:, 2] - HALF
@@ -131,13 +134,19 @@ class TactileGraspEnv(TactileEnv):
     (elastic and elastoplastic objects need the MPM bodies and are refused).
 
     ## Action Space
-    Box(-1, 1, (4,)): translation delta of the gripper (x, y, z: 0.5 mm per unit) and
-    gripper width delta (0.3 mm per unit); the gripper does not rotate in this version.
+    Box(-1, 1, (7,)), a bounded SE(3) delta of the gripper and its width: a[0:3] moves
+    its centre (x, y, z: 0.5 mm per unit), a[3:6] adds to its rotation vector (0.02 rad
+    per unit; the pads turn about the centre), a[6] changes the gap between the pads
+    (0.3 mm per unit). Clipped to a workspace: centre within +-2 cm in x, y and 4-60 mm
+    up, rotation within +-0.5 rad per component, gap 8-30 mm. The pads do not touch the
+    ground (no pad-ground contact), so low tilted grasps pass through it.
 
     ## Observation Space
-    `obs_mode="state"`: Box of proprioception (gripper position and width, cube position
-    relative to the gripper, cube height) then tactile (force, torque, markers of each
-    pad); `obs_mode="dict"`: a Dict of the two. float32.
+    `obs_mode="state"`: Box of proprioception (gripper position, rotation vector and
+    width, cube position relative to the gripper, cube height) then tactile (force,
+    torque, markers of each pad); `obs_mode="dict"`: a Dict of the two (float32);
+    `obs_mode="image"`: the Dict and "image_left", "image_right", uint8 (48, 64, 3)
+    tactile images of the two pads.
 
     ## Rewards
     -min(|lift - height| / lift, 2) per step, +10 on success. `info["slip"]`: how far the
@@ -151,19 +160,15 @@ class TactileGraspEnv(TactileEnv):
 
     ## Arguments
     material ("rigid"), lift (m), horizon (steps), stiffness (gel E, Pa), mu (gel-cube
-    friction), obs_mode, render_mode.
+    friction), obs_mode, image_height, image_width, render_mode.
 
     ## Version History
-    v0: first version (rigid objects).
+    v1: rotation deltas (7-D actions: pose delta as the other tasks, then width); the
+    proprioception holds the gripper's rotation vector.
+    v0: first version (rigid objects; 4-D actions, translation and width).
     """
 
     task_cls = TactileGraspTask
-
-    def __init__(self, render_mode: str | None = None, obs_mode: str = "state",
-                 material: str = "rigid", lift: float = 0.01, horizon: int = 40,
-                 stiffness: float = 2e4, mu: float = 0.8):
-        super().__init__(render_mode, obs_mode, material=material, lift=lift,
-                         horizon=horizon, stiffness=stiffness, mu=mu)
 
 
 class TactileGraspVectorEnv(TactileVectorEnv):

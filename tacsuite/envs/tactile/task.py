@@ -15,6 +15,13 @@ a in [-1, 1]^A. Poses are (x, y, z, rotation vector); a rotation delta adds to t
 rotation vector (exact about a fixed axis, first order otherwise). `body_poses(c)` maps c
 to the pose of every driven body (written in torch so the rollout differentiates it).
 
+Arguments. A task declares its keyword arguments once, in `args` ({name: Arg(default,
+check, doc)}); the base validates them in that order (each check raises ValueError naming
+the argument) and sets them as attributes, and the env classes take the same names with
+the same defaults (`TactileEnv` derives its signature from `task_cls.args`). The arguments
+every task shares (`horizon`, `stiffness`) and the gel-object friction some take (`FRICTION`)
+are defined here.
+
 Worlds. Building a world compiles its kernels (seconds), and a Taichi runtime copes with
 only so many field trees, so worlds are shared: `shared_world(task, batch)` keeps one
 world per (task scene, batch) for the process and every env of that task and size uses
@@ -27,11 +34,15 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
 
-from tacsuite.envs.validation import check_real
+from tacsuite.envs.validation import check_int, check_real
 
 _WORLDS: dict = {}
 
@@ -101,13 +112,35 @@ class WorldLease:
         self._saved.pop(user, None)
 
 
+@dataclass(frozen=True)
+class Arg:
+    """A task keyword argument: its default, check(name, value) -> validated value (raises
+    ValueError naming the argument), and a one-line description."""
+
+    default: Any
+    check: Callable[[str, Any], Any]
+    doc: str = ""
+
+
+def real_in(low: float, high: float) -> Callable[[str, Any], float]:
+    return partial(check_real, low=low, high=high)
+
+
+positive = partial(check_real, low=0.0, low_open=True)
+
+HORIZON = Arg(40, partial(check_int, low=1, high=1000), "control steps of an episode")
+STIFFNESS = Arg(2e4, positive, "Young's modulus of the gel (Pa)")
+FRICTION = Arg(0.8, real_in(0.0, 2.0), "gel-object friction coefficient")
+
+
 class TactileTask:
     """Base of the task definitions; subclasses fill in the class attributes and hooks."""
+
+    args: dict[str, Arg] = {"horizon": HORIZON, "stiffness": STIFFNESS}
 
     name = "task"
     driven: tuple[str, ...] = ()        # driven bodies, in the order of body_poses
     sensors: tuple[str, ...] = ()       # gel bodies read by the tactile read-out
-    horizon = 40                        # control steps of an episode
     segment = 10                        # control steps per checkpoint segment (gradients)
     n_markers = 4                       # marker-proxy nodes per gel
     force_scale = 1.0                   # N, tactile force normalisation
@@ -115,7 +148,13 @@ class TactileTask:
     success_bonus = 10.0
 
     def __init__(self, **kwargs):
-        self.kwargs = kwargs
+        unknown = sorted(set(kwargs) - set(self.args))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
+                            f"{unknown}; it takes {list(self.args)}")
+        for name, arg in self.args.items():
+            setattr(self, name, arg.check(name, kwargs.get(name, arg.default)))
+        self.kwargs = {name: getattr(self, name) for name in self.args}
         self.scene = self.make_scene()
 
     # ----- hooks every task defines ------------------------------------------------------
@@ -188,8 +227,22 @@ class TactileTask:
         return {}
 
 
-def positive(name: str, value) -> float:
-    return check_real(name, value, 0.0, low_open=True)
+def compose_rotvec(outer: torch.Tensor, inner: torch.Tensor) -> torch.Tensor:
+    """Rotation vector of R(outer) R(inner) (..., 3), through unit quaternions; torch,
+    differentiable while the result's angle stays inside (0, pi)."""
+    def quat(r):
+        th2 = (r * r).sum(-1, keepdim=True)
+        th = torch.sqrt(th2 + 1e-300)
+        # sin(th / 2) / th, with its series below 1e-6 rad (no 0/0 at the identity)
+        k = torch.where(th2 < 1e-12, 0.5 - th2 / 48.0, torch.sin(th / 2) / th)
+        return torch.cos(th / 2), k * r
+
+    w1, v1 = quat(outer)
+    w2, v2 = quat(inner)
+    w = w1 * w2 - (v1 * v2).sum(-1, keepdim=True)
+    v = w1 * v2 + w2 * v1 + torch.cross(v1, v2, dim=-1)
+    s = torch.linalg.norm(v, dim=-1, keepdim=True).clamp_min(1e-12)
+    return v * (2.0 * torch.atan2(s, w) / s)
 
 
 def yaw_of(q):
