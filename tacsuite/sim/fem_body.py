@@ -39,6 +39,7 @@ ti = import_taichi()
 @ti.data_oriented
 class FEMBody(PointBody):
     kind = "fem"
+    is_surface_side = True
     param_names = ("E", "nu", "density", "alpha", "beta")
 
     def __init__(self, name: str, mesh: TetMesh, E, nu, density, alpha=0.0, beta=0.0,
@@ -170,6 +171,9 @@ class FEMBody(PointBody):
             if side == "point" and len(idx):
                 np.add.at(k_node, (slice(None), idx), load.k_points)
                 np.add.at(c_node, (slice(None), idx), load.c_points)
+            elif side == "surface":
+                k_node += load.k_nodes
+                c_node += load.c_nodes
         v = self.values
         best = np.inf
         for b in range(self.B):
@@ -223,6 +227,25 @@ class FEMBody(PointBody):
     @ti.func
     def point_area(self, c):
         return self.geo.carea[c]
+
+    # ----- surface side of surface pairs (its boundary triangles) ------------------------
+    @ti.func
+    def node_state(self, b, t, i):
+        return self.x[b, t, i], self.v[b, t, i]
+
+    @ti.func
+    def add_node_force(self, b, t, i, force):
+        self.f[b, t, i] += force
+
+    def surface_areas(self) -> np.ndarray:
+        """(n,) lumped boundary area of every node (zero inside), m^2."""
+        tris = self.mesh.surface_tris
+        X = self.mesh.points
+        a = 0.5 * np.linalg.norm(np.cross(X[tris[:, 1]] - X[tris[:, 0]],
+                                          X[tris[:, 2]] - X[tris[:, 0]]), axis=1)
+        out = np.zeros(self.n)
+        np.add.at(out, tris.reshape(-1), np.repeat(a / 3.0, 3))
+        return out
 
     # ----- phases --------------------------------------------------------------------------
     @ti.kernel
