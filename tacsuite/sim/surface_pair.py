@@ -108,6 +108,14 @@ class SurfacePair(ContactPair):
         """(B, n, 3) force of body a on every node of b at the last substep."""
         return self.world.io.read(self.node_force, self.world.last_force_slot)
 
+    def surface_wrench(self, origins) -> tuple[np.ndarray, np.ndarray]:
+        """(force (B, 3), torque (B, 3) about origins (B, 3)) of a on b at the last
+        substep: the sensor's reading, from the same node forces b integrates."""
+        nf = self.node_forces()
+        x = self.world.io.read(self.b.x, self.world.last_force_slot)
+        arm = x - np.asarray(origins, dtype=np.float64)[:, None, :]
+        return nf.sum(axis=1), np.cross(arm, nf).sum(axis=1)
+
     def penetration(self) -> np.ndarray:
         """(B, P) signed distance of every point to b's surface found at the last substep
         (negative inside; `cutoff` where no triangle lies within reach)."""
