@@ -87,30 +87,11 @@ def test_force_on_gel_is_exactly_opposite_to_force_on_object_every_substep(cable
     assert worst < 1e-10, f"force balance residual {worst:.2e} (relative)"
 
 
-def _exact_and_centroid_inside(points, verts, tris):
-    """(exact closest points, inside as a nearest-centroid search sees it:
-    the triangle with the nearest centroid, the point below its plane and projecting
-    into it)."""
-    from tacsuite.sim.spatial_hash import closest_points_bruteforce
-    exact = closest_points_bruteforce(points, verts, tris)
-    a, b, c = (verts[tris[:, k]] for k in range(3))
-    cen = (a + b + c) / 3
-    near = np.argmin(((points[:, None, :] - cen[None]) ** 2).sum(-1), axis=1)
-    a, b, c = a[near], b[near], c[near]
-    n2 = np.cross(b - a, c - a)
-    area2 = (n2 ** 2).sum(1)
-    d = ((points - a) * n2).sum(1) / np.sqrt(area2)
-    q = points - d[:, None] * n2 / np.sqrt(area2)[:, None]
-    wb = (np.cross(q - a, c - a) * n2).sum(1) / area2
-    wc = (np.cross(b - a, q - a) * n2).sum(1) / area2
-    inside_tri = (wb >= 0) & (wc >= 0) & (wb + wc <= 1)
-    return exact, (d < 0) & inside_tri
-
-
 def test_one_mm_press_of_a_block_does_not_leak_where_nearest_centroid_would():
     """A 4 x 4 x 2 mm elastic MPM block on the ground, the pad pressed 1 mm into it."""
     ContactPair, FEMBody, Ground, SurfacePair, World = _parts()
     from tacsuite.sim.mpm import MPMBody, sample_primitive
+    from tacsuite.sim.spatial_hash import closest_points_bruteforce, nearest_centroid_inside
     H = 0.002
     w = World(dt=2e-5, substeps=10, dtype=ti.f64, gravity=(0, 0, -9.81))
     pose = np.array([0.0, 0.0, H + TOP, FLIP, 0.0, 0.0])
@@ -136,7 +117,8 @@ def test_one_mm_press_of_a_block_does_not_leak_where_nearest_centroid_would():
     assert -worst < 1.5e-4, f"a particle sank {-worst:.2e} m into the gel"
     x, verts = blk.positions()[0], gel.positions()[0]
     tris = gel.mesh.surface_tris
-    exact, centroid = _exact_and_centroid_inside(x, verts, tris)
+    exact = closest_points_bruteforce(x, verts, tris)
+    centroid = nearest_centroid_inside(x, verts, tris)
     assert -exact["dist"].min() < 1.5e-4
     inside = exact["dist"] < 0
     assert inside.sum() > 10, "too few particles in contact to tell"
