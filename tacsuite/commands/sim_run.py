@@ -88,10 +88,17 @@ def _record(scene, world, objs, t: float) -> dict:
             origin = world._pose_now[bid][:, :3] if not first else o.initial_pose[:, :3]
             force, torque = np.zeros((B, 3)), np.zeros((B, 3))
             for c in scene["contacts"]:
-                if c["a"] == bid and not first:
-                    f, tq = pair_wrench(objs[f"{c['a']}-{c['b']}"], origin)
-                    force += f
-                    torque += tq
+                if first or bid not in (c["a"], c["b"]):
+                    continue
+                pair = objs[f"{c['a']}-{c['b']}"]
+                if c["a"] == bid:
+                    f, tq = pair_wrench(pair, origin)
+                elif c.get("surface"):
+                    f, tq = pair.surface_wrench(origin)
+                else:
+                    continue
+                force += f
+                torque += tq
             fr[f"sensor/{bid}/force"], fr[f"sensor/{bid}/torque"] = force, torque
         elif b["type"] == "rigid":
             st = o.state()

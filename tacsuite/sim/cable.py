@@ -33,14 +33,15 @@ import numpy as np
 
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import damped_stable_dt
+from tacsuite.sim.point_body import PointBody
 from tacsuite.sim.se3 import as_poses, rot, rotation_matrix
-from tacsuite.sim.world import Body, PoseTrack, per_env
+from tacsuite.sim.world import PoseTrack, per_env
 
 ti = import_taichi()
 
 
 @ti.data_oriented
-class Cable(Body):
+class Cable(PointBody):
     """A cable through `points` (n, 3), equally spaced (the rest length l0 of every segment).
 
     Args:
@@ -54,9 +55,7 @@ class Cable(Body):
     """
 
     kind = "cable"
-    is_point_side = True
     param_names = ("E", "density", "alpha")
-    outputs = ("x", "v")
 
     def __init__(self, name: str, points, radius: float, E, density, alpha=0.0, fixed=(),
                  grasped=(), grasp_pose=(0, 0, 0, 0, 0, 0)):
@@ -193,19 +192,6 @@ class Cable(Body):
     def initial_state(self) -> dict:
         return {"x": np.tile(self.points0, (self.B, 1, 1)), "v": np.zeros((self.B, self.n, 3))}
 
-    def positions(self) -> np.ndarray:
-        return self.world.io.read(self.x, self.world.state_slot)
-
-    def seed(self, name: str, slot: int, array) -> None:
-        fld = {"x": self.x, "v": self.v}.get(name)
-        if fld is None:
-            super().seed(name, slot, array)
-        a = np.asarray(array, dtype=np.float64)
-        if a.shape != (self.B, self.n, 3):
-            raise ValueError(f"seed {self.name}.{name} must have shape ({self.B}, {self.n}, 3), "
-                             f"got {a.shape}")
-        self.world.io.write(fld.grad, slot, a, add=True)
-
     def strain(self) -> np.ndarray:
         """(B, n - 1) axial strain of every segment now."""
         x = self.positions()
@@ -213,16 +199,8 @@ class Cable(Body):
 
     # ----- point side of contact pairs ---------------------------------------------------
     @ti.func
-    def point_state(self, b, t, c):
-        return self.x[b, t, c], self.v[b, t, c]
-
-    @ti.func
     def point_area(self, c):
         return self.c_rod[3]
-
-    @ti.func
-    def add_point_force(self, b, t, c, force):
-        self.f[b, t, c] += force
 
     # ----- phases --------------------------------------------------------------------------
     @ti.kernel

@@ -29,18 +29,18 @@ from tacsuite.sim import material
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import GelGeometry, damped_stable_dt, element_omega2
 from tacsuite.sim.mesh import TetMesh
+from tacsuite.sim.point_body import PointBody
 from tacsuite.sim.se3 import as_poses, rot, rotation_matrix
-from tacsuite.sim.world import Body, PoseTrack, per_env
+from tacsuite.sim.world import PoseTrack, per_env
 
 ti = import_taichi()
 
 
 @ti.data_oriented
-class FEMBody(Body):
+class FEMBody(PointBody):
     kind = "fem"
-    is_point_side = True
+    is_surface_side = True
     param_names = ("E", "nu", "density", "alpha", "beta")
-    outputs = ("x", "v")
 
     def __init__(self, name: str, mesh: TetMesh, E, nu, density, alpha=0.0, beta=0.0,
                  pose=(0, 0, 0, 0, 0, 0), fixed_nodes=None, symmetry_planes=()):
@@ -171,6 +171,9 @@ class FEMBody(Body):
             if side == "point" and len(idx):
                 np.add.at(k_node, (slice(None), idx), load.k_points)
                 np.add.at(c_node, (slice(None), idx), load.c_points)
+            elif side == "surface":
+                k_node += load.k_nodes
+                c_node += load.c_nodes
         v = self.values
         best = np.inf
         for b in range(self.B):
@@ -216,35 +219,33 @@ class FEMBody(Body):
         v = np.zeros((self.B, self.n, 3)) if self._v0 is None else self._v0
         return {"x": x, "v": v}
 
-    def positions(self) -> np.ndarray:
-        return self.world.io.read(self.x, self.world.state_slot)
-
-    def velocities(self) -> np.ndarray:
-        return self.world.io.read(self.v, self.world.state_slot)
-
-    def seed(self, name: str, slot: int, array) -> None:
-        fld = {"x": self.x, "v": self.v}.get(name)
-        if fld is None:
-            super().seed(name, slot, array)
-        a = np.asarray(array, dtype=np.float64)
-        if a.shape != (self.B, self.n, 3):
-            raise ValueError(f"seed {self.name}.{name} must have shape ({self.B}, {self.n}, 3), "
-                             f"got {a.shape}")
-        self.world.io.write(fld.grad, slot, a, add=True)
-
-    # ----- point side of contact pairs ---------------------------------------------------
+    # ----- point side of contact pairs (the surface nodes) ------------------------------
     @ti.func
-    def point_state(self, b, t, c):
-        i = self.geo.cidx[c]
-        return self.x[b, t, i], self.v[b, t, i]
+    def point_node(self, c):
+        return self.geo.cidx[c]
 
     @ti.func
     def point_area(self, c):
         return self.geo.carea[c]
 
+    # ----- surface side of surface pairs (its boundary triangles) ------------------------
     @ti.func
-    def add_point_force(self, b, t, c, force):
-        self.f[b, t, self.geo.cidx[c]] += force
+    def node_state(self, b, t, i):
+        return self.x[b, t, i], self.v[b, t, i]
+
+    @ti.func
+    def add_node_force(self, b, t, i, force):
+        self.f[b, t, i] += force
+
+    def surface_areas(self) -> np.ndarray:
+        """(n,) lumped boundary area of every node (zero inside), m^2."""
+        tris = self.mesh.surface_tris
+        X = self.mesh.points
+        a = 0.5 * np.linalg.norm(np.cross(X[tris[:, 1]] - X[tris[:, 0]],
+                                          X[tris[:, 2]] - X[tris[:, 0]]), axis=1)
+        out = np.zeros(self.n)
+        np.add.at(out, tris.reshape(-1), np.repeat(a / 3.0, 3))
+        return out
 
     # ----- phases --------------------------------------------------------------------------
     @ti.kernel

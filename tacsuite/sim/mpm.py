@@ -42,7 +42,8 @@ import numpy as np
 from tacsuite.sim import mpm_materials as mm
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import damped_stable_dt
-from tacsuite.sim.world import Body, per_env
+from tacsuite.sim.point_body import PointBody
+from tacsuite.sim.world import per_env
 
 ti = import_taichi()
 
@@ -72,7 +73,7 @@ def sample_primitive(kind: str, spacing: float, size=None, radius=None, center=(
 
 
 @ti.data_oriented
-class MPMBody(Body):
+class MPMBody(PointBody):
     """An MLS-MPM object in every environment of a world.
 
     Args:
@@ -88,10 +89,8 @@ class MPMBody(Body):
     """
 
     kind = "mpm"
-    is_point_side = True
     has_internal = True
     param_names = ("E", "nu", "density", "alpha", "yield_stress", "friction_angle")
-    outputs = ("x", "v")
 
     def __init__(self, name: str, points, dx: float, E, nu, density, ppc: int = 2,
                  elastic: str = "fixed_corotated", plastic: str = "none", alpha=0.0,
@@ -129,7 +128,7 @@ class MPMBody(Body):
         N, S = self.n_points, world.n_slots
         V = lambda: ti.Vector.field(3, f, shape=(B, S, N), needs_grad=rg)  # noqa: E731
         M = lambda: ti.Matrix.field(3, 3, f, shape=(B, S, N), needs_grad=rg)  # noqa: E731
-        self.x, self.v, self.fx = V(), V(), V()
+        self.x, self.v, self.f = V(), V(), V()
         self.C, self.F, self.P = M(), M(), M()
         gs = (B,) + self.grid_shape
         self.grid_m = ti.field(f, shape=gs, needs_grad=rg)
@@ -243,7 +242,7 @@ class MPMBody(Body):
         return {"x": self.x, "v": self.v, "C": self.C, "F": self.F}
 
     def accumulator_fields(self) -> dict:
-        return {"f": self.fx}
+        return {"f": self.f}
 
     def zero_slot_grads(self) -> None:
         # the stress is a per-substep intermediate (neither state nor accumulator): its
@@ -272,24 +271,8 @@ class MPMBody(Body):
                 "v": np.tile(self._v0, (B, N, 1)) if v is None else v,
                 "C": np.zeros((B, N, 3, 3)), "F": eye}
 
-    def positions(self) -> np.ndarray:
-        return self.world.io.read(self.x, self.world.state_slot)
-
-    def velocities(self) -> np.ndarray:
-        return self.world.io.read(self.v, self.world.state_slot)
-
     def deformation(self) -> np.ndarray:
         return self.world.io.read(self.F, self.world.state_slot)
-
-    def seed(self, name: str, slot: int, array) -> None:
-        fld = {"x": self.x, "v": self.v}.get(name)
-        if fld is None:
-            super().seed(name, slot, array)
-        a = np.asarray(array, dtype=np.float64)
-        if a.shape != (self.B, self.n_points, 3):
-            raise ValueError(f"seed {self.name}.{name} must have shape "
-                             f"({self.B}, {self.n_points}, 3), got {a.shape}")
-        self.world.io.write(fld.grad, slot, a, add=True)
 
     def total_mass(self) -> np.ndarray:
         """(B,) mass carried by the particles (kg)."""
@@ -301,16 +284,8 @@ class MPMBody(Body):
 
     # ----- point side of contact pairs ---------------------------------------------------
     @ti.func
-    def point_state(self, b, t, c):
-        return self.x[b, t, c], self.v[b, t, c]
-
-    @ti.func
     def point_area(self, c):
         return self.c_len[2]
-
-    @ti.func
-    def add_point_force(self, b, t, c, force):
-        self.fx[b, t, c] += force
 
     # ----- internal: constitutive update (forward and hand-written reverse) -------------
     @ti.kernel
@@ -405,7 +380,7 @@ class MPMBody(Body):
             stress = (-dt * self.c_len[1] * 4.0 * inv * inv) * self.P[b, t, p] @ \
                 self.F[b, t1, p].transpose()
             affine = stress + m * self.C[b, t, p]
-            mom = m * self.v[b, t, p] + dt * self.fx[b, t, p]
+            mom = m * self.v[b, t, p] + dt * self.f[b, t, p]
             for i, j, k in ti.static(ti.ndrange(3, 3, 3)):
                 off = ti.Vector([i, j, k])
                 dpos = (ti.cast(off, self.dtype) - fx) * self.c_len[0]
@@ -444,7 +419,7 @@ class MPMBody(Body):
             self.v[b, t1, p] = nv
             self.C[b, t1, p] = nC
             self.x[b, t1, p] = self.x[b, t, p] + dt * nv
-            self.fx[b, t1, p] = 0.0 * nv
+            self.f[b, t1, p] = 0.0 * nv
 
     def _grid_forward(self, t: int, t1: int) -> None:
         self._locate(t)
@@ -506,7 +481,7 @@ class MPMBody(Body):
             P, F1, C = self.P[b, t, p], self.F[b, t1, p], self.C[b, t, p]
             affine = ks * P @ F1.transpose() + m * C
             v = self.v[b, t, p]
-            mom = m * v + dt * self.fx[b, t, p]
+            mom = m * v + dt * self.f[b, t, p]
             mbar = 0.0 * m
             mombar = ti.Vector.zero(self.dtype, 3)
             Abar = ti.Matrix.zero(self.dtype, 3, 3)
@@ -527,7 +502,7 @@ class MPMBody(Body):
                     - wt * (affine.transpose() @ gmv)
             self.x.grad[b, t, p] += xbar
             self.v.grad[b, t, p] += m * mombar
-            self.fx.grad[b, t, p] += dt * mombar
+            self.f.grad[b, t, p] += dt * mombar
             self.C.grad[b, t, p] += m * Abar
             self.P.grad[b, t, p] += ks * Abar @ F1
             self.F.grad[b, t1, p] += ks * Abar.transpose() @ P

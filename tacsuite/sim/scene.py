@@ -44,6 +44,8 @@ CONTACT_KEYS = ("kn", "kd", "kt", "mu")
 DEFAULT_CONTACT = {"kn": 1e8, "kd": 1e3, "kt": 1e8, "mu": 0.5}
 POINT_SIDE = ("rigid", "fem", "mpm", "cable")
 SDF_SIDE = ("ground", "rigid", "kinematic")
+SURFACE_SIDE = ("fem",)  # a contact whose b is a gel is a SurfacePair (its deforming surface)
+SURFACE_POINT_SIDE = ("mpm", "cable", "rigid")
 MPM_KEYS = ("id", "type", "shape", "center", "dx", "ppc", "material", "margin", "velocity")
 CABLE_KEYS = ("id", "type", "start", "end", "nodes", "radius", "material", "fixed",
               "grasped", "grasp_pose")
@@ -258,17 +260,26 @@ def _contacts(raw, ids: dict, defaults: dict, B: int) -> list:
     out = []
     for i, c in enumerate(raw):
         path = f"contacts[{i}]"
-        _keys(c, path, ("a", "b") + CONTACT_KEYS, ("a", "b"))
+        _keys(c, path, ("a", "b", "cutoff") + CONTACT_KEYS, ("a", "b"))
         a, b = (_ref(c[k], f"{path}.{k}", ids) for k in ("a", "b"))
         if ids[a] not in POINT_SIDE:
             raise _err(f"{path}.a", f"{a!r} is a {ids[a]} body; the point side of a contact "
                        f"must be one of {list(POINT_SIDE)}")
-        if ids[b] not in SDF_SIDE:
+        if ids[b] not in SDF_SIDE + SURFACE_SIDE:
             raise _err(f"{path}.b", f"{b!r} is a {ids[b]} body; the surface side of a "
-                       f"contact must be one of {list(SDF_SIDE)}")
+                       f"contact must be one of {list(SDF_SIDE + SURFACE_SIDE)}")
         if a == b:
             raise _err(f"{path}.b", "a body cannot touch itself")
-        pair = {"a": a, "b": b}
+        surface = ids[b] in SURFACE_SIDE
+        if surface and ids[a] not in SURFACE_POINT_SIDE:
+            raise _err(f"{path}.a", f"{a!r} is a {ids[a]} body; against a gel's surface the "
+                       f"point side must be one of {list(SURFACE_POINT_SIDE)}")
+        pair = {"a": a, "b": b, "surface": surface}
+        if "cutoff" in c:
+            if not surface:
+                raise _err(f"{path}.cutoff", f"applies only to contacts against a gel (b of "
+                           f"type fem); {b!r} is a {ids[b]} body")
+            pair["cutoff"] = _num(c["cutoff"], f"{path}.cutoff", 0.0, strict=True)
         for k in CONTACT_KEYS:
             pair[k] = (_num(c[k], f"{path}.{k}", 0.0, allow_list=B) if k in c
                        else defaults[k])
@@ -281,7 +292,7 @@ def auto_contacts(ids: dict, defaults: dict) -> list:
     and kinematic bodies (gels above the ground do not touch it), rigid vs ground and
     kinematic bodies, each pair of rigid bodies once (the earlier one's points
     against the later one's surface), and MPM objects and cables (their particles and
-    nodes) against the ground, rigid and kinematic bodies."""
+    nodes) against the ground, rigid and kinematic bodies and the gels' surfaces."""
     names = list(ids)
     out = []
     for i, a in enumerate(names):
@@ -292,8 +303,9 @@ def auto_contacts(ids: dict, defaults: dict) -> list:
             if (ta == "fem" and tb in ("rigid", "kinematic")) or \
                     (ta == "rigid" and tb in ("ground", "kinematic")) or \
                     (ta == "rigid" and tb == "rigid" and i < j) or \
-                    (ta in ("mpm", "cable") and tb in ("ground", "rigid", "kinematic")):
-                out.append({"a": a, "b": b, **defaults})
+                    (ta in ("mpm", "cable") and tb in ("ground", "rigid", "kinematic",
+                                                       "fem")):
+                out.append({"a": a, "b": b, "surface": tb == "fem", **defaults})
     return out
 
 
@@ -538,9 +550,13 @@ def build(scene: dict, dt_fraction: float = 0.5, requires_grad: bool = False,
                                           pose=b["pose"]))
     for c in scene["contacts"]:
         name = f"{c['a']}-{c['b']}"
-        objs[name] = world.add_pair(ContactPair(objs[c["a"]], objs[c["b"]], kn=c["kn"],
-                                                kd=c["kd"], kt=c["kt"], mu=c["mu"],
-                                                name=name))
+        law = dict(kn=c["kn"], kd=c["kd"], kt=c["kt"], mu=c["mu"], name=name)
+        if c.get("surface"):
+            from tacsuite.sim.surface_pair import SurfacePair
+            pair = SurfacePair(objs[c["a"]], objs[c["b"]], cutoff=c.get("cutoff"), **law)
+        else:
+            pair = ContactPair(objs[c["a"]], objs[c["b"]], **law)
+        objs[name] = world.add_pair(pair)
     if tm["dt"] == "auto":
         world.set_dt(dt_fraction * world.stability_limit())
     for j in scene["joints"]:

@@ -73,6 +73,26 @@ def closest_points_bruteforce(points, verts, tris, cutoff: float = np.inf,
     return out
 
 
+def nearest_centroid_inside(points, verts, tris) -> np.ndarray:
+    """(P,) bool: whether a nearest-centroid search counts each point as inside the
+    surface (the triangle with the nearest centroid, the point below its plane and its
+    projection inside that triangle), the search `SurfaceHash` replaces. Points inside
+    the surface for which this is False would get no contact force from it."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    verts = np.asarray(verts, dtype=np.float64)
+    a, b, c = (verts[np.asarray(tris)[:, k]] for k in range(3))
+    cen = (a + b + c) / 3
+    near = np.argmin(((points[:, None, :] - cen[None]) ** 2).sum(-1), axis=1)
+    a, b, c = a[near], b[near], c[near]
+    n2 = np.cross(b - a, c - a)
+    area2 = (n2 ** 2).sum(1)
+    d = ((points - a) * n2).sum(1)
+    q = points - (d / area2)[:, None] * n2
+    wb = (np.cross(q - a, c - a) * n2).sum(1) / area2
+    wc = (np.cross(b - a, q - a) * n2).sum(1) / area2
+    return (d < 0) & (wb >= 0) & (wc >= 0) & (wb + wc <= 1)
+
+
 @ti.data_oriented
 class SurfaceHash:
     """Hashed uniform grid over a closed triangle surface whose nodes move every step.

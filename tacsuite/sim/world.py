@@ -82,6 +82,12 @@ A body may be a point side of contact pairs (it has contact points), an SDF side
   point at world x), `add_wrench(b, t, g, x, f)` (force f applied at world point x;
   torque about the frame origin), `clear_wrench(b, t1)`.
 
+- surface side (a deforming triangle surface, for `SurfacePair`): `is_surface_side`,
+  `mesh.surface_tris` (outward, counter-clockwise), `n` nodes, Taichi funcs
+  `node_state(b, t, i) -> (x, v)` and `add_node_force(b, t, i, f)`, and
+  `surface_areas() -> (n,)` lumped boundary areas for the stability bound (its loads
+  arrive as side "surface" with `k_nodes`, `c_nodes` of shape (B, n)).
+
 Pairs and joints follow the same phase convention (`apply(t, t1, g)` and its reverse).
 Deformable objects (MPM, cables) are further body types with the same phases.
 """
@@ -249,6 +255,7 @@ class Body:
     supports_grad = True
     is_point_side = False
     is_sdf_side = False
+    is_surface_side = False
     param_names: tuple = ()
     outputs: tuple = ()
 
@@ -380,11 +387,12 @@ class World:
 
     def add_pair(self, pair):
         self._register(pair)
-        for side, want in ((pair.a, "is_point_side"), (pair.b, "is_sdf_side")):
+        b_side = getattr(pair, "b_side", "sdf")
+        for side, want in ((pair.a, "is_point_side"), (pair.b, f"is_{b_side}_side")):
             if side.world is not self:
                 raise ValueError(f"pair {pair.name!r}: body {side.name!r} is not in this world")
-            if not getattr(side, want):
-                role = "first (point)" if want == "is_point_side" else "second (SDF)"
+            if not getattr(side, want, False):
+                role = "first (point)" if want == "is_point_side" else f"second ({b_side})"
                 raise ValueError(f"pair {pair.name!r}: body {side.name!r} ({side.kind}) cannot "
                                  f"be its {role} side")
         pair.allocate(self)
@@ -430,7 +438,7 @@ class World:
         for p in self.pairs:
             load = p.load()
             loads[p.a.name].append(("point", load))
-            loads[p.b.name].append(("sdf", load))
+            loads[p.b.name].append((getattr(p, "b_side", "sdf"), load))
         lim = math.inf
         for b in self.bodies:
             lim = min(lim, b.stable_dt(loads[b.name]))

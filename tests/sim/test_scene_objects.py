@@ -46,3 +46,42 @@ def test_shipped_scenes_build_and_the_cable_scene_runs():
     x = objs["rope"].positions()[0]
     grasp = actions_at(scene, 2, world.dt)["rope"]
     assert np.all(np.isfinite(x)) and abs(x[0, 2] - grasp[2]) < 1e-12
+
+
+def test_a_contact_against_a_gel_is_a_surface_pair_and_bad_fields_are_named():
+    raw = _raw("cable_fingertip_drag")
+    sc = validate(raw)
+    assert [c["surface"] for c in sc["contacts"]] == [False, True]
+    raw["contacts"] = "auto"
+    assert {(c["a"], c["b"], c["surface"]) for c in validate(raw)["contacts"]} == {
+        ("rope", "ground", False), ("rope", "finger", True)}
+    raw = _raw("cable_fingertip_drag")
+    raw["contacts"][0]["cutoff"] = 1e-3
+    with pytest.raises(ValueError, match=r"contacts\[0\]\.cutoff"):
+        validate(raw)
+    raw = _raw("cable_fingertip_drag")
+    raw["contacts"][1]["cutoff"] = -1.0
+    with pytest.raises(ValueError, match=r"contacts\[1\]\.cutoff"):
+        validate(raw)
+    raw = _raw("fingertip_press_slide")
+    raw["contacts"] = [{"a": "table", "b": "finger"}]
+    with pytest.raises(ValueError, match=r"contacts\[0\]\.a"):
+        validate(raw)
+
+
+def test_the_fingertip_drags_the_cable_and_the_sensor_reads_what_the_cable_feels():
+    from tacsuite.commands.sim_run import _record
+    from tacsuite.sim.surface_pair import SurfacePair
+
+    scene = load_scene(example_scenes()["cable_fingertip_drag"])
+    world, objs = build(scene)
+    pair = objs["rope-finger"]
+    assert isinstance(pair, SurfacePair)
+    world.reset()
+    for i in range(25):   # the pad reaches the cable after 16 control steps
+        world.step(actions_at(scene, i, world.dt))
+    f = pair.force()[0]
+    assert f[2] > 1e-3, "the pad does not press the cable"
+    frame = _record(scene, world, objs, 0.0)
+    np.testing.assert_allclose(frame["sensor/finger/force"][0], f, rtol=1e-10)
+    np.testing.assert_allclose(pair.node_forces()[0].sum(axis=0), f, rtol=1e-10)
