@@ -112,7 +112,11 @@ def test_probability_of_improvement_counts_pairs_and_ties():
 
 
 def test_sigkill_of_the_driver_then_resume_runs_every_trial_exactly_once(tmp_path):
-    spec = _write(tmp_path, {**BASE, "seeds": [0, 1, 2]})
+    # 3000 episodes make a trial last ~0.5 s: the kill, 50 ms after the first result
+    # appears, lands while the second runs even on a loaded machine (2-episode trials
+    # took 17 ms each, and all three were done before the kill under load).
+    spec = _write(tmp_path, {**BASE, "options": {**BASE["options"], "episodes": 3000},
+                             "seeds": [0, 1, 2]})
     out = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "tacsuite", "sweep", spec, "--workers", "1", "--out", str(out)]
     driver = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
