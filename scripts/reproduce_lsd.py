@@ -17,7 +17,16 @@
    sd (what one seed's total may differ by), and whether each 10-seed mean is within 3%
    of the published total.
 
-Writes runs/reproduce_lsd/result.json and lsd.png.
+The learners of section 3 are sweeps of `tacsuite lsd learn` trials, one a published
+instance: `scripts/sweeps/reproduce_lsd_laforgue.yaml` (`_quick.yaml` with --quick) and,
+with --variant-seeds > 0, `reproduce_lsd_laforgue_variants.yaml`. The script writes each
+instance (at the chosen horizon) to OUT/instances/, the resolved specs to OUT/specs/, and
+runs them with `tacsuite sweep` into OUT/sweep/<figure>_T<horizon>[_variants]/
+(resumable: a rerun keeps finished trials; `--workers N`, `--engine ray`; `tacsuite
+report OUT/sweep/figure3_T3600 --metric total_reward` gives the generic report). Totals
+are read from each trial's result.json. The deterministic planners run in the script.
+
+Writes OUT/result.json and lsd.png (OUT = runs/reproduce_lsd).
 """
 
 from __future__ import annotations
@@ -32,7 +41,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from tacsuite.agents.lsd import (  # noqa: E402
-    combucb1,
     exact,
     greedy,
     isi_combucb1,
@@ -41,7 +49,9 @@ from tacsuite.agents.lsd import (  # noqa: E402
     online,
     ucb1,
 )
-from tacsuite.common import atomic, plots  # noqa: E402
+from tacsuite.commands import sweep  # noqa: E402
+from tacsuite.common import atomic, plots, sweepspec  # noqa: E402
+from tacsuite.common.cliargs import parse_kwargs  # noqa: E402
 from tacsuite.envs.lsd_instance import (  # noqa: E402
     laforgue_instances,
     random_instance,
@@ -49,6 +59,7 @@ from tacsuite.envs.lsd_instance import (  # noqa: E402
 )
 
 ALPHA = 1 - 1 / np.e
+SPECS = Path(__file__).resolve().parent / "sweeps"
 LEARNERS = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig),
             "isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
             "ucb1": (ucb1, ucb1.UCB1Config)}
@@ -72,10 +83,8 @@ PAPER_D = {"figure3": 3, "figure4": 10}
 # Beside the block learners as shipped (the authors' LP-rounding oracle on these delay
 # instances): the exact oracle, and the authors' index refresh (only the states the arms
 # sit in), which with the LP oracle is their code's choices as a whole.
-VARIANTS = {" (exact oracle)": {"oracle": "exact"},
-            " (visited refresh)": {"refresh": "visited"}}
-BLOCK = {"isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
-         "combucb1": (combucb1, combucb1.CombUCB1Config)}
+VARIANTS = {"oracle=exact": " (exact oracle)", "refresh=visited": " (visited refresh)"}
+BLOCK = ("isi-combucb1", "combucb1")
 
 
 class Replay:
@@ -180,8 +189,68 @@ def authors_totals(name: str) -> dict:
     return out
 
 
+def refuse_other_spec(path: Path, spec: dict, where: Path) -> None:
+    """Finished trials are kept by name, so options changed under the same OUT would mix
+    stale runs into the table; only the seeds may change."""
+    if path.is_file() and (changed := sweepspec.changed_fields(atomic.read_json(path), spec)):
+        raise SystemExit(f"{where} holds trials of another spec ({', '.join(changed)} "
+                         f"differ from {path}); use another --out or remove {where}")
+
+
+def run_sweep(spec: dict, name: str, out: Path, sweeps: dict) -> dict[str, list[dict]]:
+    """Run one spec into OUT/sweep/NAME (finished trials kept); the trials' result.json
+    by (algo, algo_kwargs), in seed order."""
+    where = out / "sweep" / name
+    path = out / "specs" / f"{name}.json"
+    refuse_other_spec(path, spec, where)
+    atomic.write_json(path, spec)
+    status = sweep.main([str(path), "--out", str(where), "--engine", sweeps["engine"],
+                         "--workers", str(sweeps["workers"])], "reproduce_lsd")
+    if status != 0:
+        raise SystemExit(f"some trials failed (see {where / 'failed'}/); fix the cause, run "
+                         f"`tacsuite sweep {path} --out {where} --retry-failed`, then this "
+                         "script again")
+    runs: dict = {}
+    for t in sweepspec.trials(spec):
+        key = (t.algo, t.options.get("algo_kwargs", ""))
+        runs.setdefault(key, []).append(atomic.read_json(where / t.name / "result.json"))
+    return runs
+
+
+def learner_rows(name: str, inst, opt: float, seeds: int, variant_seeds: int,
+                 sweeps: dict) -> dict:
+    """The learners' rows of one instance, from its sweeps, in the table's order."""
+    out, tag, d = sweeps["out"], f"{name}_T{inst.horizon}", PAPER_D[name]
+    path = out / "instances" / f"{tag}.json"
+    atomic.write_json(path, inst.to_dict())
+    kwargs = {"lp-ucb": f"monotone={inst.is_monotone}", "ucb1": "",
+              **{b: f"d={d},oracle=auto" for b in BLOCK}}
+    spec = sweepspec.load(SPECS / "reproduce_lsd_laforgue.yaml")
+    spec["algo"] = {a: {"algo_kwargs": kwargs[a]} if kwargs[a] else {} for a in spec["algo"]}
+    spec["options"]["instance"] = str(path)
+    spec["seeds"] = list(range(seeds))
+    runs = run_sweep(spec, tag, out, sweeps)
+    labels = {(a, kwargs[a]): a for a in spec["algo"]}
+    if variant_seeds:
+        var = sweepspec.load(SPECS / "reproduce_lsd_laforgue_variants.yaml")
+        var["options"]["instance"] = str(path)
+        var["grid"]["algo_kwargs"] = [f"d={d},{k}" for k in var["grid"]["algo_kwargs"]]
+        var["seeds"] = list(range(variant_seeds))
+        runs.update(run_sweep(var, tag + "_variants", out, sweeps))
+        labels.update({(a, f"d={d},{k}"): a + VARIANTS[k] for a in var["algo"]
+                       for k in VARIANTS})
+    order = ["lp-ucb", "ucb1"] + [b + v for b in BLOCK for v in ("", *VARIANTS.values())]
+    rows = {}
+    for key, label in sorted(labels.items(), key=lambda kv: order.index(kv[1])):
+        res = runs[key]
+        rows[label] = _summary([r["total_reward"] for r in res],
+                               [r["total_expected_reward"] for r in res], opt)
+        rows[label]["options"] = parse_kwargs(key[1])
+    return rows
+
+
 def laforgue(seeds: int, horizon_scale: float, variant_seeds: int,
-             only: tuple[str, ...] = ("figure3", "figure4")) -> dict:
+             only: tuple[str, ...], sweeps: dict) -> dict:
     out = {}
     for name, inst in laforgue_instances().items():
         if name not in only:
@@ -203,20 +272,7 @@ def laforgue(seeds: int, horizon_scale: float, variant_seeds: int,
                 sampled.append(res.rewards.sum())
                 pseudo.append(res.means.sum())
             rows[pname] = _summary(sampled, pseudo, opt)
-        learners = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig, {"monotone": inst.is_monotone}),
-                    "ucb1": (ucb1, ucb1.UCB1Config, {})}
-        for lname, (mod, _) in BLOCK.items():
-            learners[lname] = (mod, BLOCK[lname][1], {"d": PAPER_D[name], "oracle": "auto"})
-            if variant_seeds:
-                for suffix, opts in VARIANTS.items():
-                    learners[lname + suffix] = (mod, BLOCK[lname][1],
-                                                {"d": PAPER_D[name], **opts})
-        for lname, (mod, cfg, extra) in learners.items():
-            n = variant_seeds if lname != base_name(lname) else seeds
-            res = [mod.learn(inst, cfg(seed=s, **extra)) for s in range(n)]
-            rows[lname] = _summary([r.rewards.sum() for r in res], [r.means.sum() for r in res],
-                                   opt)
-            rows[lname]["options"] = extra
+        rows.update(learner_rows(name, inst, opt, seeds, variant_seeds, sweeps))
         row = {"horizon": inst.horizon, "published_horizon": PAPER_HORIZON[name],
                "at_published_horizon": at_paper, "seeds": seeds, "exact_optimum": opt,
                "upper_bound": best.upper_bound, "rows": rows,
@@ -307,7 +363,7 @@ def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
     plots.close(fig)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--instances", type=int, default=100, help="random instances per family")
     p.add_argument("--horizon", type=int, default=300, help="horizon of the ratio instances")
@@ -316,7 +372,8 @@ def main() -> None:
     p.add_argument("--online-horizon", type=int, default=4000)
     p.add_argument("--laforgue-scale", type=float, default=1.0,
                    help="fraction of the published horizons (3600, 3300)")
-    p.add_argument("--laforgue-seeds", type=int, default=10)
+    p.add_argument("--laforgue-seeds", type=int, default=10,
+                   help="seeds of the planners and learners (the sweep spec's seeds)")
     p.add_argument("--variant-seeds", type=int, default=10,
                    help="seeds of the block learners' variants (exact oracle, visited "
                         "refresh); 0 skips them")
@@ -325,8 +382,10 @@ def main() -> None:
                    help="Laforgue et al. instances to run (comma-separated), e.g. one per "
                         "process to run them side by side")
     p.add_argument("--quick", action="store_true", help="small run for a smoke check")
+    p.add_argument("--workers", type=int, default=1, help="learner trials run at once")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--out", default="runs/reproduce_lsd")
-    a = p.parse_args()
+    a = p.parse_args(argv)
     if a.quick:
         a.instances, a.draws, a.seeds, a.online_horizon = 20, 4, 3, 1500
         a.laforgue_scale, a.laforgue_seeds, a.variant_seeds = 0.3, 3, 0
@@ -340,7 +399,8 @@ def main() -> None:
     bad = sorted(set(figures) - {"figure3", "figure4"})
     if bad:
         p.error(f"--figures: {bad} not among figure3, figure4")
-    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures)
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures,
+                    {"out": out, "workers": a.workers, "engine": a.engine})
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",
