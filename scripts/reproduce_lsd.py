@@ -18,7 +18,7 @@
    of the published total.
 
 The learners of section 3 are sweeps of `tacsuite lsd learn` trials, one a published
-instance: `scripts/sweeps/reproduce_lsd_laforgue.yaml` (`_quick.yaml` with --quick) and,
+instance: `scripts/sweeps/reproduce_lsd_laforgue.yaml` (its seeds: --laforgue-seeds) and,
 with --variant-seeds > 0, `reproduce_lsd_laforgue_variants.yaml`. The script writes each
 instance (at the chosen horizon) to OUT/instances/, the resolved specs to OUT/specs/, and
 runs them with `tacsuite sweep` into OUT/sweep/<figure>_T<horizon>[_variants]/
