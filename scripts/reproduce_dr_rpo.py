@@ -67,14 +67,6 @@ def summary(x) -> dict:
     return stats.iqm_ci(np.asarray(x), reps=1000)
 
 
-def refuse_other_spec(path: Path, spec: dict, where: Path) -> None:
-    """Finished trials are kept by name, so options changed under the same OUT would mix
-    stale runs into the figure; only the seeds may change."""
-    if path.is_file() and (changed := sweepspec.changed_fields(atomic.read_json(path), spec)):
-        raise SystemExit(f"{where} holds trials of another spec ({', '.join(changed)} "
-                         f"differ from {path}); use another --out or remove {where}")
-
-
 def train(part: str, args, out: Path) -> dict:
     """Run the part's sweep (finished trials are kept); its run folders by algorithm, in
     seed order."""
@@ -87,8 +79,7 @@ def train(part: str, args, out: Path) -> dict:
         if args.episodes is not None:
             spec["options"]["episodes"] = args.episodes
     where = out / "sweep" / part
-    refuse_other_spec(out / "specs" / f"{part}.json", spec, where)
-    atomic.write_json(out / "specs" / f"{part}.json", spec)
+    sweep.write_spec(out / "specs" / f"{part}.json", spec, where)
     status = sweep.main([str(out / "specs" / f"{part}.json"), "--out", str(where),
                          "--engine", args.engine, "--workers", str(args.workers)],
                         "reproduce_dr_rpo")

@@ -189,21 +189,12 @@ def authors_totals(name: str) -> dict:
     return out
 
 
-def refuse_other_spec(path: Path, spec: dict, where: Path) -> None:
-    """Finished trials are kept by name, so options changed under the same OUT would mix
-    stale runs into the table; only the seeds may change."""
-    if path.is_file() and (changed := sweepspec.changed_fields(atomic.read_json(path), spec)):
-        raise SystemExit(f"{where} holds trials of another spec ({', '.join(changed)} "
-                         f"differ from {path}); use another --out or remove {where}")
-
-
 def run_sweep(spec: dict, name: str, out: Path, sweeps: dict) -> dict[str, list[dict]]:
     """Run one spec into OUT/sweep/NAME (finished trials kept); the trials' result.json
     by (algo, algo_kwargs), in seed order."""
     where = out / "sweep" / name
     path = out / "specs" / f"{name}.json"
-    refuse_other_spec(path, spec, where)
-    atomic.write_json(path, spec)
+    sweep.write_spec(path, spec, where)
     status = sweep.main([str(path), "--out", str(where), "--engine", sweeps["engine"],
                          "--workers", str(sweeps["workers"])], "reproduce_lsd")
     if status != 0:
