@@ -17,14 +17,16 @@
    sd (what one seed's total may differ by), and whether each 10-seed mean is within 3%
    of the published total.
 
-The learners of section 3 are sweeps of `tacsuite lsd learn` trials, one a published
-instance: `scripts/sweeps/reproduce_lsd_laforgue.yaml` (its seeds: --laforgue-seeds) and,
-with --variant-seeds > 0, `reproduce_lsd_laforgue_variants.yaml`. The script writes each
+The learners of sections 2 and 3 are sweeps of `tacsuite lsd learn` trials:
+`scripts/sweeps/reproduce_lsd_regret.yaml` (seeds: --seeds) on the steep instance, and on
+each published instance `reproduce_lsd_laforgue.yaml` (seeds: --laforgue-seeds) and, with
+--variant-seeds > 0, `reproduce_lsd_laforgue_variants.yaml`. The script writes each
 instance (at the chosen horizon) to OUT/instances/, the resolved specs to OUT/specs/, and
-runs them with `tacsuite sweep` into OUT/sweep/<figure>_T<horizon>[_variants]/
+runs them with `tacsuite sweep` into OUT/sweep/<instance>_T<horizon>[_variants]/
 (resumable: a rerun keeps finished trials; `--workers N`, `--engine ray`; `tacsuite
-report OUT/sweep/figure3_T3600 --metric total_reward` gives the generic report). Totals
-are read from each trial's result.json. The deterministic planners run in the script.
+report OUT/sweep/figure3_T3600 --metric total_reward` gives the generic report). Regret
+curves are read from each trial's regret.npy, totals from its result.json. The
+deterministic planners (exact, lp-rounding, greedy) run in the script.
 
 Writes OUT/result.json and lsd.png (OUT = runs/reproduce_lsd).
 """
@@ -43,11 +45,8 @@ import numpy as np  # noqa: E402
 from tacsuite.agents.lsd import (  # noqa: E402
     exact,
     greedy,
-    isi_combucb1,
     lp_rounding,
-    lp_ucb,
     online,
-    ucb1,
 )
 from tacsuite.commands import sweep  # noqa: E402
 from tacsuite.common import atomic, plots, sweepspec  # noqa: E402
@@ -60,9 +59,7 @@ from tacsuite.envs.lsd_instance import (  # noqa: E402
 
 ALPHA = 1 - 1 / np.e
 SPECS = Path(__file__).resolve().parent / "sweeps"
-LEARNERS = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig),
-            "isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
-            "ucb1": (ucb1, ucb1.UCB1Config)}
+LEARNERS = ("lp-ucb", "isi-combucb1", "ucb1")  # section 2, in the figure's order
 # Single-seed (seed 0) totals saved with Laforgue et al.'s public code, at T = 3600
 # (Figure 3) and T = 3300 (Figure 4); d is the block parameter they used.
 PAPER_TOTALS = {"figure3": {"isi-combucb1": 1064, "combucb1": 588, "oracle-greedy": 542},
@@ -144,17 +141,19 @@ def ratios(n: int, horizon: int, draws: int) -> dict:
     return out
 
 
-def regret_curves(horizon: int, seeds: int) -> tuple[dict, dict]:
+def regret_curves(horizon: int, seeds: int, sweeps: dict) -> tuple[dict, dict]:
     inst = random_steep_instance(3, 4, horizon, 2)
-    planner = online.planner_curve(inst)
-    exact_c = online.exact_curve(inst)
+    path = sweeps["out"] / "instances" / f"steep_T{horizon}.json"
+    atomic.write_json(path, inst.to_dict())
+    spec = sweepspec.load(SPECS / "reproduce_lsd_regret.yaml")
+    spec["options"]["instance"] = str(path)
+    spec["seeds"] = list(range(seeds))
+    where = sweeps["out"] / "sweep" / f"steep_T{horizon}"
+    runs = run_sweep(spec, where.name, sweeps["out"], sweeps)
     curves, summary = {}, {}
-    for name, (mod, cfg) in LEARNERS.items():
-        runs = []
-        for s in range(seeds):
-            res = mod.learn(inst, cfg(seed=s))
-            runs.append(online.regret_columns(res.means, planner, exact_c)[:, 0])
-        curves[name] = np.array(runs)
+    for name in LEARNERS:
+        folders = [where / t.name for t in sweepspec.trials(spec) if t.algo == name]
+        curves[name] = np.array([np.load(f / "regret.npy")[:, 0] for f in folders])
         final = curves[name][:, -1]
         summary[name] = {"final_regret_vs_planner_mean": float(final.mean()),
                          "final_regret_vs_planner_min": float(final.min()),
@@ -162,8 +161,9 @@ def regret_curves(horizon: int, seeds: int) -> tuple[dict, dict]:
         print(f"[regret] {name}: final regret vs planner {final.mean():.1f} "
               f"(min {final.min():.1f}, max {final.max():.1f}) over {seeds} seeds")
     summary["instance"] = inst.to_dict()
-    summary["planner_expected_reward"] = float(planner.sum())
-    summary["exact_optimum"] = None if exact_c is None else float(exact_c.sum())
+    first = runs[(LEARNERS[0], "")][0]  # every trial measures against the same two curves
+    summary["planner_expected_reward"] = first["planner_expected_reward"]
+    summary["exact_optimum"] = first["exact_optimum"]
     return curves, summary
 
 
@@ -383,15 +383,15 @@ def main(argv=None) -> None:
     out = Path(a.out)
     t0 = time.perf_counter()
     ratio, curves, regret = {}, {}, {}
-    if not a.only_laforgue:
-        ratio = ratios(a.instances, a.horizon, a.draws)
-        curves, regret = regret_curves(a.online_horizon, a.seeds)
+    sweeps = {"out": out, "workers": a.workers, "engine": a.engine}
     figures = tuple(a.figures.split(","))
     bad = sorted(set(figures) - {"figure3", "figure4"})
     if bad:
         p.error(f"--figures: {bad} not among figure3, figure4")
-    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures,
-                    {"out": out, "workers": a.workers, "engine": a.engine})
+    if not a.only_laforgue:
+        ratio = ratios(a.instances, a.horizon, a.draws)
+        curves, regret = regret_curves(a.online_horizon, a.seeds, sweeps)
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures, sweeps)
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",
