@@ -10,9 +10,15 @@ Parts (all by default):
 - cartpole: tacsuite/RobustCartPole-v0 trained with the default physics, tested under
   longer/heavier poles, a weaker motor and action noise.
 
-Writes runs/reproduce_dr_rpo/result.json and reproduce_dr_rpo.png. A progress bar counts
-the training runs (on a terminal only). Run time on one core: about 30 s with --quick,
-about 9 min for the full run.
+The training runs are the sweeps `scripts/sweeps/reproduce_dr_rpo_{linear,put,cartpole}.yaml`
+(`_quick.yaml` with --quick), run by `tacsuite sweep` into OUT/sweep/<part>/ (resumable: a
+rerun keeps finished trials; `--workers N`, `--engine ray`; `tacsuite report
+OUT/sweep/<part> --metric mean_return` gives the generic report). The tests under shifts
+read each trial's run folder: policy.json and suboptimality.npy (linear), the final
+checkpoint (put, cartpole: the learner as training left it, so the same seeds give the
+same numbers as in one process). Writes OUT/result.json and reproduce_dr_rpo.png
+(OUT = runs/reproduce_dr_rpo). Run time on one core: about 30 s with --quick, about 9 min
+for the full run.
 
 On CartPole DR-RPO and DR-LSVI-UCB score the same: every state there is new to DR-RPO's
 table, where its policy is softmax(Q/beta) and beta = 0.01 makes that the greedy policy
@@ -30,23 +36,23 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from tacsuite.agents import dr_lsvi_ucb, dr_rpo, lsvi_ucb  # noqa: E402
 from tacsuite.agents.common.linear_runs import (  # noqa: E402
-    finite_state_features,
+    load_trained_learner,
     make_env,
     run_episode,
 )
+from tacsuite.commands import sweep  # noqa: E402
 from tacsuite.commands.evaluate import evaluate_policy  # noqa: E402
-from tacsuite.common import atomic, plots, stats  # noqa: E402
-from tacsuite.common.progress import progress  # noqa: E402
+from tacsuite.common import atomic, plots, stats, sweepspec  # noqa: E402
 from tacsuite.envs.linear_mdp import linear_mdp_model  # noqa: E402
 from tacsuite.theory.robust import finite_horizon_values, robust_value_iteration  # noqa: E402
 
-ALGOS = {"dr-rpo": dr_rpo, "dr-lsvi-ucb": dr_lsvi_ucb, "lsvi-ucb": lsvi_ucb}
+ALGOS = ("dr-rpo", "dr-lsvi-ucb", "lsvi-ucb")
+PARTS = ("linear", "put", "cartpole")
+SPECS = Path(__file__).resolve().parent / "sweeps"
 LINEAR = "tacsuite/SimulatedLinearMDP-v0"
 PUT = "tacsuite/AmericanPutOption-v0"
 CARTPOLE = "tacsuite/RobustCartPole-v0"
-CARTPOLE_BASE = "n_centers=2,horizon=100"
 CARTPOLE_TESTS = {"nominal": "", "length x2": "length=1.0", "masspole x5": "masspole=0.5",
                   "force 0.6x": "force_mag=6.0", "action noise 0.2": "action_noise=0.2"}
 
@@ -61,25 +67,48 @@ def summary(x) -> dict:
     return stats.iqm_ci(np.asarray(x), reps=1000)
 
 
-def linear_part(seeds, episodes, rho, mc_episodes, bar) -> dict:
+def train(part: str, args, out: Path) -> dict:
+    """Run the part's sweep (finished trials are kept); its run folders by algorithm, in
+    seed order."""
+    spec = sweepspec.load(SPECS / f"reproduce_dr_rpo_{part}{'_quick' if args.quick else ''}"
+                          ".yaml")
+    if args.seeds is not None:
+        spec["seeds"] = list(range(args.seeds))
+    if part == "linear":
+        spec["options"].update(rho=args.rho)
+        if args.episodes is not None:
+            spec["options"]["episodes"] = args.episodes
+    where = out / "sweep" / part
+    sweep.write_spec(out / "specs" / f"{part}.json", spec, where)
+    status = sweep.main([str(out / "specs" / f"{part}.json"), "--out", str(where),
+                         "--engine", args.engine, "--workers", str(args.workers)],
+                        "reproduce_dr_rpo")
+    if status != 0:
+        raise SystemExit(f"some trials failed (see {where / 'failed'}/); fix the cause, run "
+                         f"`tacsuite sweep {out / 'specs' / f'{part}.json'} --out {where} "
+                         "--retry-failed`, then this script again")
+    runs: dict[str, list[Path]] = {a: [] for a in ALGOS}
+    for t in sweepspec.trials(spec):
+        runs[t.algo].append(where / t.name)
+    return {"runs": runs, "seeds": spec["seeds"], "options": spec["options"]}
+
+
+def linear_part(trained: dict, mc_episodes) -> dict:
+    runs, seeds, rho = trained["runs"], trained["seeds"], trained["options"]["rho"]
+    episodes = trained["options"]["episodes"]
     qs = np.round(np.linspace(0, 1, 11), 2)
-    states = finite_state_features(make_env(LINEAR, ""))
     values = {a: np.zeros((len(seeds), qs.size)) for a in ALGOS}
     mc = {a: {q: [] for q in (0.0, 0.5, 0.8)} for a in ALGOS}
     subopt = np.zeros((len(seeds), episodes))
-    for a, mod in ALGOS.items():
-        for i, seed in enumerate(seeds):
-            cfg = mod.Config(episodes=episodes, rho=rho, seed=seed, out="",
-                             track_suboptimality=(a == "dr-rpo"))
-            learner, _ = mod.fit(cfg)
-            pi = learner.policy_table(states)
+    for a in ALGOS:
+        for i, (seed, run) in enumerate(zip(seeds, runs[a], strict=True)):
+            pi = np.asarray(atomic.read_json(run / "policy.json")["probs"])
             values[a][i] = [exact_value(pi, q) for q in qs]
             for q in mc[a]:
                 kw = {"q": q} if q else {}
                 mc[a][q].append(evaluate_policy(pi, LINEAR, kw, mc_episodes, seed)["mean"])
             if a == "dr-rpo":
-                subopt[i] = learner.suboptimality
-            bar.update(1)
+                subopt[i] = np.load(run / "suboptimality.npy")
     mask = np.zeros((3, 4))
     mask[0, 3] = rho
     robust_opt = robust_value_iteration(linear_mdp_model(0.0), rho=mask).policy
@@ -105,15 +134,14 @@ def linear_part(seeds, episodes, rho, mc_episodes, bar) -> dict:
     }
 
 
-def continuous_part(env_id, base_kwargs, train_episodes, test_kwargs, test_episodes, seeds,
-                    rho, bar, bonus_scale: float = 1.0) -> dict:
+def continuous_part(env_id, trained: dict, test_kwargs, test_episodes) -> dict:
+    base_kwargs = trained["options"]["env_kwargs"]
     out = {}
-    for a, mod in ALGOS.items():
+    for a in ALGOS:
+        seeds, runs = trained["seeds"], trained["runs"][a]
         scores = np.zeros((len(seeds), len(test_kwargs)))
-        for i, seed in enumerate(seeds):
-            learner, _ = mod.fit(mod.Config(env=env_id, env_kwargs=base_kwargs, rho=rho,
-                                            episodes=train_episodes, seed=seed, out="",
-                                            bonus_scale=bonus_scale))
+        for i, (seed, run) in enumerate(zip(seeds, runs, strict=True)):
+            learner = load_trained_learner(run)
             for j, extra in enumerate(test_kwargs.values()):
                 kw = ",".join(x for x in (base_kwargs, extra) if x)
                 env = make_env(env_id, kw)
@@ -121,7 +149,6 @@ def continuous_part(env_id, base_kwargs, train_episodes, test_kwargs, test_episo
                                                     learn=False)
                                         for t in range(test_episodes)])
                 env.close()
-            bar.update(1)
         out[a] = {"scores": scores.tolist(),
                   "iqm": {name: summary(scores[:, j]) for j, name in enumerate(test_kwargs)}}
     return out
@@ -184,29 +211,30 @@ def same_scores(part: dict, a: str, b: str) -> bool:
     return np.array_equal(np.asarray(part[a]["scores"]), np.asarray(part[b]["scores"]))
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 seeds and small budgets")
-    ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--episodes", type=int, default=1000, help="linear-MDP training episodes")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds (spec: 10, quick 3)")
+    ap.add_argument("--episodes", type=int, default=None,
+                    help="linear-MDP training episodes (spec: 1000, quick 200)")
     ap.add_argument("--rho", type=float, default=0.5, help="radius on the linear MDP")
     ap.add_argument("--parts", default="linear,put,cartpole")
+    ap.add_argument("--workers", type=int, default=1, help="trials run at once")
+    ap.add_argument("--engine", choices=["local", "ray"], default="local")
     ap.add_argument("--out", default="runs/reproduce_dr_rpo")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = set(parts) - {"linear", "put", "cartpole"}
+    unknown = set(parts) - set(PARTS)
     if unknown:
-        raise SystemExit(f"unknown parts {sorted(unknown)}; choose from linear, put, cartpole")
-    seeds = list(range(3 if args.quick else args.seeds))
-    K = 200 if args.quick else args.episodes
+        raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     out = Path(args.out)
     result: dict = {"quick": args.quick}
     t0 = time.perf_counter()
-    bar = progress(total=len(parts) * len(ALGOS) * len(seeds), desc="training runs",
-                   unit="run")
     if "linear" in parts:
-        lin = linear_part(seeds, K, args.rho, 300 if args.quick else 1000, bar)
+        trained = train("linear", args, out)
+        lin = linear_part(trained, 300 if args.quick else 1000)
         result["linear"] = lin
+        seeds, K = trained["seeds"], lin["episodes"]
         for q in ("0", "0.5", "0.8"):
             line = ", ".join(f"{a} {lin['exact_value'][a][q]['iqm']:.3f} "
                              f"[{lin['exact_value'][a][q]['ci_low']:.3f}, "
@@ -220,15 +248,13 @@ def main() -> None:
               f"{lin['dr_rpo_average_suboptimality_loglog_slope']:.2f} (1/sqrt(K) is -0.5)")
     if "put" in parts:
         tests = {f"{p:g}": f"p={p}" for p in (0.2, 0.4, 0.6, 0.8, 1.0)}
-        put = continuous_part(PUT, "d=30", 60 if args.quick else 300, tests,
-                              30 if args.quick else 100, seeds, 0.02, bar)
+        put = continuous_part(PUT, train("put", args, out), tests, 30 if args.quick else 100)
         result["put"] = put
         for a, r in put.items():
             print(f"put {a}: " + ", ".join(f"p={n} {v['iqm']:.2f}" for n, v in r["iqm"].items()))
     if "cartpole" in parts:
-        cp = continuous_part(CARTPOLE, CARTPOLE_BASE, 20 if args.quick else 100,
-                             CARTPOLE_TESTS, 5 if args.quick else 20, seeds, 0.05, bar,
-                             bonus_scale=30.0)  # optimism must cover returns up to H = 100
+        cp = continuous_part(CARTPOLE, train("cartpole", args, out), CARTPOLE_TESTS,
+                             5 if args.quick else 20)
         result["cartpole"] = cp
         for a, r in cp.items():
             print(f"cartpole {a}: " + ", ".join(f"{n} {v['iqm']:.1f}"
@@ -237,7 +263,6 @@ def main() -> None:
         if result["cartpole_dr_rpo_equals_dr_lsvi_ucb"]:
             print("cartpole: dr-rpo scores exactly as dr-lsvi-ucb (at new states its policy is "
                   "softmax(Q/beta), greedy at beta=0.01; tests/agents/test_dr_rpo_cartpole.py)")
-    bar.close()
     result["seconds"] = time.perf_counter() - t0
     plot(result, out)
     result["png"] = "reproduce_dr_rpo.png"

@@ -17,7 +17,18 @@
    sd (what one seed's total may differ by), and whether each 10-seed mean is within 3%
    of the published total.
 
-Writes runs/reproduce_lsd/result.json and lsd.png.
+The learners of sections 2 and 3 are sweeps of `tacsuite lsd learn` trials:
+`scripts/sweeps/reproduce_lsd_regret.yaml` (seeds: --seeds) on the steep instance, and on
+each published instance `reproduce_lsd_laforgue.yaml` (seeds: --laforgue-seeds) and, with
+--variant-seeds > 0, `reproduce_lsd_laforgue_variants.yaml`. The script writes each
+instance (at the chosen horizon) to OUT/instances/, the resolved specs to OUT/specs/, and
+runs them with `tacsuite sweep` into OUT/sweep/<instance>_T<horizon>[_variants]/
+(resumable: a rerun keeps finished trials; `--workers N`, `--engine ray`; `tacsuite
+report OUT/sweep/figure3_T3600 --metric total_reward` gives the generic report). Regret
+curves are read from each trial's regret.npy, totals from its result.json. The
+deterministic planners (exact, lp-rounding, greedy) run in the script.
+
+Writes OUT/result.json and lsd.png (OUT = runs/reproduce_lsd).
 """
 
 from __future__ import annotations
@@ -32,16 +43,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from tacsuite.agents.lsd import (  # noqa: E402
-    combucb1,
     exact,
     greedy,
-    isi_combucb1,
     lp_rounding,
-    lp_ucb,
     online,
-    ucb1,
 )
-from tacsuite.common import atomic, plots  # noqa: E402
+from tacsuite.commands import sweep  # noqa: E402
+from tacsuite.common import atomic, plots, sweepspec  # noqa: E402
+from tacsuite.common.cliargs import parse_kwargs  # noqa: E402
 from tacsuite.envs.lsd_instance import (  # noqa: E402
     laforgue_instances,
     random_instance,
@@ -49,9 +58,8 @@ from tacsuite.envs.lsd_instance import (  # noqa: E402
 )
 
 ALPHA = 1 - 1 / np.e
-LEARNERS = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig),
-            "isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
-            "ucb1": (ucb1, ucb1.UCB1Config)}
+SPECS = Path(__file__).resolve().parent / "sweeps"
+LEARNERS = ("lp-ucb", "isi-combucb1", "ucb1")  # section 2, in the figure's order
 # Single-seed (seed 0) totals saved with Laforgue et al.'s public code, at T = 3600
 # (Figure 3) and T = 3300 (Figure 4); d is the block parameter they used.
 PAPER_TOTALS = {"figure3": {"isi-combucb1": 1064, "combucb1": 588, "oracle-greedy": 542},
@@ -72,10 +80,8 @@ PAPER_D = {"figure3": 3, "figure4": 10}
 # Beside the block learners as shipped (the authors' LP-rounding oracle on these delay
 # instances): the exact oracle, and the authors' index refresh (only the states the arms
 # sit in), which with the LP oracle is their code's choices as a whole.
-VARIANTS = {" (exact oracle)": {"oracle": "exact"},
-            " (visited refresh)": {"refresh": "visited"}}
-BLOCK = {"isi-combucb1": (isi_combucb1, isi_combucb1.ISICombUCB1Config),
-         "combucb1": (combucb1, combucb1.CombUCB1Config)}
+VARIANTS = {"oracle=exact": " (exact oracle)", "refresh=visited": " (visited refresh)"}
+BLOCK = ("isi-combucb1", "combucb1")
 
 
 class Replay:
@@ -135,17 +141,19 @@ def ratios(n: int, horizon: int, draws: int) -> dict:
     return out
 
 
-def regret_curves(horizon: int, seeds: int) -> tuple[dict, dict]:
+def regret_curves(horizon: int, seeds: int, sweeps: dict) -> tuple[dict, dict]:
     inst = random_steep_instance(3, 4, horizon, 2)
-    planner = online.planner_curve(inst)
-    exact_c = online.exact_curve(inst)
+    path = sweeps["out"] / "instances" / f"steep_T{horizon}.json"
+    atomic.write_json(path, inst.to_dict())
+    spec = sweepspec.load(SPECS / "reproduce_lsd_regret.yaml")
+    spec["options"]["instance"] = str(path)
+    spec["seeds"] = list(range(seeds))
+    where = sweeps["out"] / "sweep" / f"steep_T{horizon}"
+    runs = run_sweep(spec, where.name, sweeps["out"], sweeps)
     curves, summary = {}, {}
-    for name, (mod, cfg) in LEARNERS.items():
-        runs = []
-        for s in range(seeds):
-            res = mod.learn(inst, cfg(seed=s))
-            runs.append(online.regret_columns(res.means, planner, exact_c)[:, 0])
-        curves[name] = np.array(runs)
+    for name in LEARNERS:
+        folders = [where / t.name for t in sweepspec.trials(spec) if t.algo == name]
+        curves[name] = np.array([np.load(f / "regret.npy")[:, 0] for f in folders])
         final = curves[name][:, -1]
         summary[name] = {"final_regret_vs_planner_mean": float(final.mean()),
                          "final_regret_vs_planner_min": float(final.min()),
@@ -153,8 +161,9 @@ def regret_curves(horizon: int, seeds: int) -> tuple[dict, dict]:
         print(f"[regret] {name}: final regret vs planner {final.mean():.1f} "
               f"(min {final.min():.1f}, max {final.max():.1f}) over {seeds} seeds")
     summary["instance"] = inst.to_dict()
-    summary["planner_expected_reward"] = float(planner.sum())
-    summary["exact_optimum"] = None if exact_c is None else float(exact_c.sum())
+    first = runs[(LEARNERS[0], "")][0]  # every trial measures against the same two curves
+    summary["planner_expected_reward"] = first["planner_expected_reward"]
+    summary["exact_optimum"] = first["exact_optimum"]
     return curves, summary
 
 
@@ -180,8 +189,59 @@ def authors_totals(name: str) -> dict:
     return out
 
 
+def run_sweep(spec: dict, name: str, out: Path, sweeps: dict) -> dict[str, list[dict]]:
+    """Run one spec into OUT/sweep/NAME (finished trials kept); the trials' result.json
+    by (algo, algo_kwargs), in seed order."""
+    where = out / "sweep" / name
+    path = out / "specs" / f"{name}.json"
+    sweep.write_spec(path, spec, where)
+    status = sweep.main([str(path), "--out", str(where), "--engine", sweeps["engine"],
+                         "--workers", str(sweeps["workers"])], "reproduce_lsd")
+    if status != 0:
+        raise SystemExit(f"some trials failed (see {where / 'failed'}/); fix the cause, run "
+                         f"`tacsuite sweep {path} --out {where} --retry-failed`, then this "
+                         "script again")
+    runs: dict = {}
+    for t in sweepspec.trials(spec):
+        key = (t.algo, t.options.get("algo_kwargs", ""))
+        runs.setdefault(key, []).append(atomic.read_json(where / t.name / "result.json"))
+    return runs
+
+
+def learner_rows(name: str, inst, opt: float, seeds: int, variant_seeds: int,
+                 sweeps: dict) -> dict:
+    """The learners' rows of one instance, from its sweeps, in the table's order."""
+    out, tag, d = sweeps["out"], f"{name}_T{inst.horizon}", PAPER_D[name]
+    path = out / "instances" / f"{tag}.json"
+    atomic.write_json(path, inst.to_dict())
+    kwargs = {"lp-ucb": f"monotone={inst.is_monotone}", "ucb1": "",
+              **{b: f"d={d},oracle=auto" for b in BLOCK}}
+    spec = sweepspec.load(SPECS / "reproduce_lsd_laforgue.yaml")
+    spec["algo"] = {a: {"algo_kwargs": kwargs[a]} if kwargs[a] else {} for a in spec["algo"]}
+    spec["options"]["instance"] = str(path)
+    spec["seeds"] = list(range(seeds))
+    runs = run_sweep(spec, tag, out, sweeps)
+    labels = {(a, kwargs[a]): a for a in spec["algo"]}
+    if variant_seeds:
+        var = sweepspec.load(SPECS / "reproduce_lsd_laforgue_variants.yaml")
+        var["options"]["instance"] = str(path)
+        var["grid"]["algo_kwargs"] = [f"d={d},{k}" for k in var["grid"]["algo_kwargs"]]
+        var["seeds"] = list(range(variant_seeds))
+        runs.update(run_sweep(var, tag + "_variants", out, sweeps))
+        labels.update({(a, f"d={d},{k}"): a + VARIANTS[k] for a in var["algo"]
+                       for k in VARIANTS})
+    order = ["lp-ucb", "ucb1"] + [b + v for b in BLOCK for v in ("", *VARIANTS.values())]
+    rows = {}
+    for key, label in sorted(labels.items(), key=lambda kv: order.index(kv[1])):
+        res = runs[key]
+        rows[label] = _summary([r["total_reward"] for r in res],
+                               [r["total_expected_reward"] for r in res], opt)
+        rows[label]["options"] = parse_kwargs(key[1])
+    return rows
+
+
 def laforgue(seeds: int, horizon_scale: float, variant_seeds: int,
-             only: tuple[str, ...] = ("figure3", "figure4")) -> dict:
+             only: tuple[str, ...], sweeps: dict) -> dict:
     out = {}
     for name, inst in laforgue_instances().items():
         if name not in only:
@@ -203,20 +263,7 @@ def laforgue(seeds: int, horizon_scale: float, variant_seeds: int,
                 sampled.append(res.rewards.sum())
                 pseudo.append(res.means.sum())
             rows[pname] = _summary(sampled, pseudo, opt)
-        learners = {"lp-ucb": (lp_ucb, lp_ucb.LPUCBConfig, {"monotone": inst.is_monotone}),
-                    "ucb1": (ucb1, ucb1.UCB1Config, {})}
-        for lname, (mod, _) in BLOCK.items():
-            learners[lname] = (mod, BLOCK[lname][1], {"d": PAPER_D[name], "oracle": "auto"})
-            if variant_seeds:
-                for suffix, opts in VARIANTS.items():
-                    learners[lname + suffix] = (mod, BLOCK[lname][1],
-                                                {"d": PAPER_D[name], **opts})
-        for lname, (mod, cfg, extra) in learners.items():
-            n = variant_seeds if lname != base_name(lname) else seeds
-            res = [mod.learn(inst, cfg(seed=s, **extra)) for s in range(n)]
-            rows[lname] = _summary([r.rewards.sum() for r in res], [r.means.sum() for r in res],
-                                   opt)
-            rows[lname]["options"] = extra
+        rows.update(learner_rows(name, inst, opt, seeds, variant_seeds, sweeps))
         row = {"horizon": inst.horizon, "published_horizon": PAPER_HORIZON[name],
                "at_published_horizon": at_paper, "seeds": seeds, "exact_optimum": opt,
                "upper_bound": best.upper_bound, "rows": rows,
@@ -307,7 +354,7 @@ def plot(ratio: dict, curves: dict, lafo: dict, path: Path) -> None:
     plots.close(fig)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--instances", type=int, default=100, help="random instances per family")
     p.add_argument("--horizon", type=int, default=300, help="horizon of the ratio instances")
@@ -316,7 +363,8 @@ def main() -> None:
     p.add_argument("--online-horizon", type=int, default=4000)
     p.add_argument("--laforgue-scale", type=float, default=1.0,
                    help="fraction of the published horizons (3600, 3300)")
-    p.add_argument("--laforgue-seeds", type=int, default=10)
+    p.add_argument("--laforgue-seeds", type=int, default=10,
+                   help="seeds of the planners and learners (the sweep spec's seeds)")
     p.add_argument("--variant-seeds", type=int, default=10,
                    help="seeds of the block learners' variants (exact oracle, visited "
                         "refresh); 0 skips them")
@@ -325,22 +373,25 @@ def main() -> None:
                    help="Laforgue et al. instances to run (comma-separated), e.g. one per "
                         "process to run them side by side")
     p.add_argument("--quick", action="store_true", help="small run for a smoke check")
+    p.add_argument("--workers", type=int, default=1, help="learner trials run at once")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--out", default="runs/reproduce_lsd")
-    a = p.parse_args()
+    a = p.parse_args(argv)
     if a.quick:
         a.instances, a.draws, a.seeds, a.online_horizon = 20, 4, 3, 1500
         a.laforgue_scale, a.laforgue_seeds, a.variant_seeds = 0.3, 3, 0
     out = Path(a.out)
     t0 = time.perf_counter()
     ratio, curves, regret = {}, {}, {}
-    if not a.only_laforgue:
-        ratio = ratios(a.instances, a.horizon, a.draws)
-        curves, regret = regret_curves(a.online_horizon, a.seeds)
+    sweeps = {"out": out, "workers": a.workers, "engine": a.engine}
     figures = tuple(a.figures.split(","))
     bad = sorted(set(figures) - {"figure3", "figure4"})
     if bad:
         p.error(f"--figures: {bad} not among figure3, figure4")
-    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures)
+    if not a.only_laforgue:
+        ratio = ratios(a.instances, a.horizon, a.draws)
+        curves, regret = regret_curves(a.online_horizon, a.seeds, sweeps)
+    lafo = laforgue(a.laforgue_seeds, a.laforgue_scale, a.variant_seeds, figures, sweeps)
     plot(ratio, curves, lafo, out / "lsd.png")
     result = {"approximation_ratios": ratio, "regret": regret, "laforgue": lafo,
               "guarantee_tested": "E[lp-rounding] >= (1 - 1/e) OPT",

@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     t0 = time.perf_counter()
     spec = sweep_spec(args)
-    atomic.write_json(out / "spec.json", spec)
+    sweep.write_spec(out / "spec.json", spec, out / "sweep")
     status = sweep.main([str(out / "spec.json"), "--out", str(out / "sweep"), "--engine",
                          args.engine, "--workers", str(args.workers)], "reproduce_mbrcsl")
     if status != 0:

@@ -80,6 +80,16 @@ def plan(trials: list[sweepspec.Trial], out: Path, retry_failed: bool
     return todo, done, skipped
 
 
+def write_spec(path: Path, spec: dict, out: Path) -> None:
+    """Write at `path` the spec a script runs into the sweep folder `out`; refuse one that
+    differs from the spec written there before in anything but its seeds: finished trials
+    are kept by name, so the old ones would be mixed, stale, into the new results."""
+    if path.is_file() and (changed := sweepspec.changed_fields(atomic.read_json(path), spec)):
+        raise SystemExit(f"{out} holds trials of another spec ({', '.join(changed)} differ "
+                         f"from {path}); use another --out or remove {out}")
+    atomic.write_json(path, spec)
+
+
 def worker_env(resources: dict[str, float]) -> dict[str, str]:
     threads = str(max(1, int(resources["cpu"])))
     return {"OMP_NUM_THREADS": threads, "TACSUITE_TORCH_THREADS": threads}

@@ -289,3 +289,9 @@ def trials(spec: dict) -> list[Trial]:
                 names[name] = key
                 out.append(Trial(algo, opts, seed, name, command))
     return out
+
+
+def changed_fields(old: dict, new: dict) -> list[str]:
+    """Fields other than `seeds` in which two specs differ: a sweep folder finished under
+    `old` holds trials that are stale under `new` although they carry the same names."""
+    return sorted(k for k in set(old) | set(new) if k != "seeds" and old.get(k) != new.get(k))

@@ -139,6 +139,33 @@ def test_penalised_tv_and_the_continuous_envs_train(tmp_path):
     assert 1 <= r["mean_return"] <= 20
 
 
+def test_a_finished_run_folder_gives_back_the_learner_its_process_ended_with(tmp_path):
+    # The reproduction tests learners after a sweep from their folders: the same seeds
+    # must draw the same test actions as the in-process learner (RNG and PMD logits).
+    from tacsuite.agents.common.linear_runs import (
+        load_learner,
+        load_trained_learner,
+        run_episode,
+    )
+    from tacsuite.common.runs import RunFolderError
+
+    cfg = dict(episodes=20, rho=0.05, seed=3)
+    mine, _ = dr_rpo.fit(dr_rpo.Config(**cfg, out=""))
+    dr_rpo.train(dr_rpo.Config(**cfg, out=str(tmp_path / "run")))
+
+    def test_returns(learner):
+        env = make_env("tacsuite/SimulatedLinearMDP-v0", "q=0.5")
+        return [run_episode(env, learner, seed=100 + t, learn=False) for t in range(10)]
+
+    reference = test_returns(mine)
+    assert test_returns(load_trained_learner(tmp_path / "run")) == reference  # same draws
+    # agent.json alone (what `evaluate` needs) has neither the RNG nor the met states' logits
+    assert test_returns(load_learner(tmp_path / "run")) != reference
+    (tmp_path / "run" / "result.json").unlink()
+    with pytest.raises(RunFolderError, match="no finished run"):
+        load_trained_learner(tmp_path / "run")
+
+
 def test_bad_configuration_is_rejected():
     with pytest.raises(ValueError, match="beta"):
         dr_rpo.fit(dr_rpo.Config(episodes=2, beta=0.0, out=""))

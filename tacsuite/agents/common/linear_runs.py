@@ -8,6 +8,7 @@ finite-state envs, `features(s)` and an exact d-rectangular `model` for the orac
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,22 @@ def load_learner(run: str | Path) -> LinearLearner:
     """The policy a linear-agent run saved (data only: agent.json + arrays, no pickle)."""
     _, meta, arrays = saved.load_agent(run, kinds=(AGENT_KIND,))
     return learner_from_model(meta, arrays)
+
+
+def load_trained_learner(run: str | Path) -> LinearLearner:
+    """The learner exactly as a finished run left it: its last checkpoint, action RNG and
+    per-state mirror-descent logits included (`load_learner` keeps only what acting at new
+    states needs), so a test after the run draws the same actions as one in its process."""
+    run = Path(run)
+    result_path = run / "result.json"
+    if not result_path.is_file():
+        raise RunFolderError(f"{run} holds no finished run ({result_path} not found)")
+    _, meta, arrays = saved.load_agent(run, kinds=(CHECKPOINT_KIND,), name=saved.CHECKPOINT)
+    episodes = json.loads(result_path.read_text())["episodes"]
+    if int(meta["episode"]) != episodes:
+        raise RunFolderError(f"{run}: the last checkpoint is at episode {meta['episode']}, "
+                             f"the run ended at episode {episodes}")
+    return learner_from_checkpoint(meta, arrays)
 
 
 def evaluate_learner(learner: LinearLearner, env_id: str, env_kwargs: str | dict,
