@@ -26,6 +26,7 @@ from tacsuite.sim import quat
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem import damped_stable_dt
 from tacsuite.sim.rigid import RigidBody
+from tacsuite.sim.se3 import rot
 
 ti = import_taichi()
 
@@ -190,8 +191,8 @@ class Hinge:
         v, w = 0.0 * p, 0.0 * p
         if ti.static(self.has_other):
             xb, Rb = self.b.frame(e, t, g)
-            p = xb + Rb @ self.lb[e]
-            u, r = Rb @ self.ub[e], Rb @ self.rb[e]
+            p = xb + rot(Rb, self.lb[e])
+            u, r = rot(Rb, self.ub[e]), rot(Rb, self.rb[e])
             v = self.b.point_velocity(e, t, g, p)
             w = self.b.w[e, t]
         return p, v, u, r, w
@@ -202,9 +203,9 @@ class Hinge:
             self.force_acc[e, t1] = 0.0 * self.force_acc[e, t1]
             k, c, kr, cr = self.coef[e][0], self.coef[e][1], self.coef[e][2], self.coef[e][3]
             xa, Ra = self.a.frame(e, t, g)
-            pa = xa + Ra @ self.la[e]
+            pa = xa + rot(Ra, self.la[e])
             va = self.a.point_velocity(e, t, g, pa)
-            ua, ra = Ra @ self.ua[e], Ra @ self.ra[e]
+            ua, ra = rot(Ra, self.ua[e]), rot(Ra, self.ra[e])
             pb, vb, ub, rb, wb = self._side_b(e, t, g)
             f = -k * (pa - pb) - c * (va - vb)
             wrel = self.a.w[e, t] - wb
