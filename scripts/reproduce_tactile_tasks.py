@@ -66,6 +66,8 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per method and seed")
     ap.add_argument("--horizon", type=int, default=40)
     ap.add_argument("--ppo-steps", type=int, default=2000)
+    ap.add_argument("--chains", type=int, default=16,
+                    help="grad: Adam chains side by side in the batch axis (multi-start)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="runs/reproduce_tactile_tasks")
     ap.add_argument("--merge", nargs="*", default=None,
@@ -85,7 +87,7 @@ def main() -> None:
     out = Path(args.out)
     grid = np.linspace(0, args.budget, 50)
     result = {"budget_s": args.budget, "horizon": args.horizon, "seeds": args.seeds,
-              "ppo_steps": args.ppo_steps, "tasks": {}}
+              "ppo_steps": args.ppo_steps, "grad_chains": args.chains, "tasks": {}}
     for name in args.tasks:
         task = task_of(TASKS[name], {"horizon": args.horizon})
         per = {m: {"state_loss": [], "success": [], "curves": []} for m in METHODS}
@@ -96,7 +98,8 @@ def main() -> None:
                     curve, best = cmaes.run(task, args.budget, "state", seed=seed)
                 else:
                     kind = "state" if m == "grad-state" else "both"
-                    curve, best = trajopt.run(task, args.budget, kind, seed=seed)
+                    curve, best = trajopt.run(task, args.budget, kind, seed=seed,
+                                              chains=args.chains)
                 ev = task.rollout(best, kind="state", grad=False)
                 rep = replay(task, best)
                 per[m]["state_loss"].append(float(ev.loss))

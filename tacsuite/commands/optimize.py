@@ -35,6 +35,10 @@ class Config:
     """Task keyword arguments, k=v,k2=v2 (e.g. horizon=20)."""
     lr: float = 0.1
     """grad: Adam learning rate."""
+    chains: int = 16
+    """grad: Adam chains run side by side in the world's batch axis (multi-start)."""
+    spread: float = 0.3
+    """grad: noise (std) of the extra chains' starts around the initial guess."""
     sigma0: float = 0.3
     """cmaes: initial step size."""
     popsize: int = 0
@@ -61,7 +65,7 @@ def optimize(config: Config) -> dict:
     with RunDir(config.out, config) as run:
         if config.method == "grad":
             curve, best = trajopt.run(task, config.budget_seconds, config.loss, config.lr,
-                                      config.seed)
+                                      config.seed, chains=config.chains, spread=config.spread)
         else:
             curve, best = cmaes.run(task, config.budget_seconds, config.loss, config.sigma0,
                                     config.popsize, config.seed)

@@ -254,3 +254,29 @@ def test_optimize_command_writes_its_run_folder(tmp_path):
     assert json.loads((tmp_path / "cma" / "result.json").read_text())["sim_steps"] > 0
     assert main(["optimize", "--env", "tacsuite/SurfaceFollow-v0", "--method", "simplex",
                  "--out", str(tmp_path / "bad")]) == 2
+
+
+def test_a_batch_of_rollouts_gives_each_its_own_gradient_and_chains_keep_the_best():
+    from tacsuite.agents import trajopt
+    from tacsuite.envs.tactile.object_repose import ObjectReposeTask
+
+    task = ObjectReposeTask(horizon=6)        # the world of the FD test above, and B = 2
+    task.scene["dtype"] = "float64"
+    rng = np.random.default_rng(1)
+    a = np.clip(task.initial_actions()[None] + 0.2 * rng.standard_normal((2, 6, 6)), -1, 1)
+    both = task.rollout(a)
+    assert both.grad.shape == a.shape and both.sim_steps == 3 * 2 * 6
+    for i in range(2):
+        one = task.rollout(a[i])
+        # parallel sums reorder floats: agreement to rounding, not bitwise
+        assert both.loss[i] == pytest.approx(one.loss, rel=1e-9)
+        np.testing.assert_allclose(both.grad[i], one.grad, rtol=1e-7,
+                                   atol=1e-9 * np.abs(one.grad).max())
+    starts = trajopt.starts(task, 2, 0.3, seed=0)
+    assert starts.shape == (2, 6, 6) and np.all(np.abs(starts) <= 1)
+    np.testing.assert_allclose(starts[0], trajopt.starts(task, 1, 0.3, seed=0)[0])
+    curve, best = trajopt.run(task, 1e9, chains=2, max_iters=2, seed=0)
+    assert len(curve.loss) == 2 and best.shape == (6, 6)
+    assert task.rollout(best, grad=False).loss == pytest.approx(min(curve.loss), rel=1e-9)
+    with pytest.raises(ValueError, match="chains must be an integer >= 1, got 0"):
+        trajopt.run(task, 1.0, chains=0)

@@ -4,13 +4,16 @@ time, `World.backward` with checkpointed segments) or for a whole population at 
     res = rollout(task, actions)                  # actions (T, A) in [-1, 1]
     res.loss, res.grad                            # float, (T, A)
     res = rollout(task, pop, grad=False)          # pop (B, T, A): B losses in one batch
+    res = rollout(task, pop)                      # ... and each one's gradient (B, T, A)
 
 The chain: actions -> controls c_t (clipped cumulative deltas, torch) -> body poses
 (torch) -> world steps -> recorded outputs (per-step pair forces, final body states) ->
 task loss (torch). Torch differentiates the two ends, the world's reverse pass the middle:
 the outputs' adjoints become the world's seeds and the pose adjoints it returns flow back
-through the control map into the actions. `params` ({object: {param: value}}) sets
-scene parameters for the rollout and, with gradients, returns dL/dparam as well.
+through the control map into the actions. A batch's environments never interact, so the
+gradient of the summed loss, row by row, is each rollout's own gradient. `params`
+({object: {param: value}}) sets scene parameters for the rollout and, with gradients,
+returns dL/dparam as well.
 """
 
 from __future__ import annotations
@@ -49,8 +52,6 @@ def rollout(task, actions, params: dict | None = None, kind: str = "state",
                          f"{np.asarray(actions).shape}")
     if not np.all(np.isfinite(a)) or np.any(np.abs(a) > 1.0 + 1e-9):
         raise ValueError("actions must be finite and lie in [-1, 1]")
-    if grad and a.shape[0] != 1:
-        raise ValueError("gradients are computed for one rollout at a time (B = 1)")
     B, T = a.shape[0], a.shape[1]
     world, objs, lease = shared_world(task, B, requires_grad=grad)
     lease.take(_ROLLOUT_USER)
@@ -118,7 +119,7 @@ def _run(task, world, objs, at, c, poses, draws, grad, kind, params, single):
         res.grad = np.transpose(at.grad.numpy(), (1, 0, 2)).copy()
         res.param_grads = {name: {p: back["params"][name][p] for p in d}
                            for name, d in (params or {}).items()}
-        res.sim_steps = 3 * T   # forward, the recomputed forward and the reverse pass
+        res.sim_steps = 3 * B * T   # forward, the recomputed forward and the reverse pass
     if single:
         res.loss = float(res.loss[0])
         if res.grad is not None:
