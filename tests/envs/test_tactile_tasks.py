@@ -159,10 +159,10 @@ def test_interleaved_envs_keep_their_own_state():
     np.testing.assert_allclose(oa2, ob2, rtol=1e-4, atol=1e-5)
 
 
-def test_tactile_grasp_refuses_deformable_materials_for_now():
-    for m in ("elastic", "elastoplastic"):
-        with pytest.raises(ValueError, match=f"material='{m}' needs deformable"):
-            gym.make("tacsuite/TactileGrasp-v1", material=m)
+def test_tactile_grasp_refuses_unknown_materials():
+    with pytest.raises(ValueError, match=r"material must be one of \['rigid', 'elastic', "
+                                         r"'elastoplastic'\], got 'wood'"):
+        gym.make("tacsuite/TactileGrasp-v1", material="wood")
 
 
 @pytest.mark.parametrize("kind", ["state", "both"])
