@@ -77,8 +77,8 @@ def test_vector_env_matches_single_envs_with_seeds_seed_plus_i():
     assert np.abs(np.stack(obs)[:, :, -18:-15]).max() > 0.5, "the pads touched the cable"
 
 
-@pytest.mark.parametrize("kind", ["state", "both"])
-def test_task_loss_gradient_matches_finite_differences(kind):
+def test_task_loss_gradient_matches_finite_differences():
+    kind = "both"                                # the state loss plus the tactile term
     task = CableStraightenTask(horizon=9)
     task.scene["dtype"] = "float64"
     rng = np.random.default_rng(0)
