@@ -20,7 +20,8 @@ import numpy as np
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TASKS = {"SurfaceFollow": "tacsuite/SurfaceFollow-v0", "ObjectRepose": "tacsuite/ObjectRepose-v0",
-         "CaseOpen": "tacsuite/CaseOpen-v0", "TactileGrasp": "tacsuite/TactileGrasp-v1"}
+         "CaseOpen": "tacsuite/CaseOpen-v0", "TactileGrasp": "tacsuite/TactileGrasp-v1",
+         "CableStraighten": "tacsuite/CableStraighten-v0"}
 METHODS = ("grad-state", "grad-state+tactile", "cmaes")
 
 

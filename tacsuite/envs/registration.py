@@ -67,6 +67,9 @@ ENVS: list[EnvEntry] = [
              vector_entry_point="tacsuite.envs.tactile.case_open:CaseOpenVectorEnv"),
     EnvEntry("tacsuite/TactileGrasp-v1", "tacsuite.envs.tactile.tactile_grasp:TactileGraspEnv",
              vector_entry_point="tacsuite.envs.tactile.tactile_grasp:TactileGraspVectorEnv"),
+    EnvEntry("tacsuite/CableStraighten-v0",
+             "tacsuite.envs.tactile.cable_straighten:CableStraightenEnv",
+             vector_entry_point="tacsuite.envs.tactile.cable_straighten:CableStraightenVectorEnv"),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`
     # never list an id that cannot be built.
     EnvEntry("tacsuite/PointMazeStitch-v0", "tacsuite.envs.point_maze_stitch:PointMazeStitchEnv",

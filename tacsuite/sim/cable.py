@@ -189,8 +189,27 @@ class Cable(PointBody):
     def accumulator_fields(self) -> dict:
         return {"f": self.f}
 
+    def set_initial(self, x=None, v=None) -> None:
+        """Initial node positions/velocities (B, n, 3) or (n, 3), used by reset (a task
+        lays the cable out differently each episode; the rest length stays l0). Fixed
+        nodes are held where x puts them; grasped nodes keep their place in the gripper
+        frame from `points`."""
+        for name, arr in (("x", x), ("v", v)):
+            if arr is None:
+                continue
+            a = np.asarray(arr, dtype=np.float64)
+            if a.shape == (self.n, 3):
+                a = np.tile(a, (self.B, 1, 1))
+            if a.shape != (self.B, self.n, 3) or not np.all(np.isfinite(a)):
+                raise ValueError(f"initial {name} of {self.name!r} must be finite with shape "
+                                 f"({self.B}, {self.n}, 3) or ({self.n}, 3), got {a.shape}")
+            setattr(self, f"_init_{name}", a.copy())
+
     def initial_state(self) -> dict:
-        return {"x": np.tile(self.points0, (self.B, 1, 1)), "v": np.zeros((self.B, self.n, 3))}
+        x = getattr(self, "_init_x", None)
+        v = getattr(self, "_init_v", None)
+        return {"x": np.tile(self.points0, (self.B, 1, 1)) if x is None else x,
+                "v": np.zeros((self.B, self.n, 3)) if v is None else v}
 
     def strain(self) -> np.ndarray:
         """(B, n - 1) axial strain of every segment now."""

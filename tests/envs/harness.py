@@ -98,3 +98,49 @@ def bad_kwargs(cls) -> list[tuple[str, object]]:
         elif isinstance(default, str):
             out += [(name, "no-such-choice"), (name, 3)]
     return out
+
+
+def vector_env_matches_single_envs(env_id: str, class_name: str, N: int, steps: int,
+                                   horizon: int, actions=None, seed: int = 11) -> list:
+    """A native vector env (gym.make_vec) of N environments against N single envs reset
+    with seeds seed + i, stepped with the same actions (steps, N, A) (default: uniform
+    random), through next-step autoresets: the same observations, rewards and ends
+    (float32 worlds of different batch sizes: within rtol 1e-3). Returns the vector env's
+    observations."""
+    import gymnasium as gym
+    import pytest
+
+    venv = gym.make_vec(env_id, num_envs=N, horizon=horizon)
+    assert type(venv.unwrapped).__name__ == class_name
+    obs, _ = venv.reset(seed=seed)
+    if actions is None:
+        A = venv.single_action_space.shape[0]
+        actions = np.random.default_rng(0).uniform(-1, 1, size=(steps, N, A))
+    acts = np.asarray(actions, dtype=np.float32)
+    v_obs, v_rew, v_done = [obs], [], []
+    for t in range(steps):
+        obs, rew, term, trunc, _ = venv.step(acts[t])
+        v_obs.append(obs)
+        v_rew.append(rew)
+        v_done.append(term | trunc)
+    venv.close()
+    for i in range(N):
+        env = gym.make(env_id, horizon=horizon)
+        o, _ = env.reset(seed=seed + i)
+        np.testing.assert_allclose(o, v_obs[0][i], rtol=1e-4, atol=1e-5)
+        autoreset = False
+        for t in range(steps):
+            if autoreset:                       # next-step autoreset: the action is ignored
+                o, r = env.reset()[0], 0.0
+                autoreset = False
+                done = False
+            else:
+                o, r, te, tr, _ = env.step(acts[t, i])
+                done = te or tr
+                autoreset = done
+            np.testing.assert_allclose(o, v_obs[t + 1][i], rtol=1e-3, atol=1e-4)
+            assert r == pytest.approx(v_rew[t][i], rel=1e-3, abs=1e-4)
+            assert done == bool(v_done[t][i])
+        env.close()
+    assert steps > horizon * 2, "the episodes ended and were reset inside the run"
+    return v_obs

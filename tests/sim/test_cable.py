@@ -7,10 +7,12 @@
   tip deflection rho g A L^4 / (8 E I) within 5 % (measured: 0.05 %);
 - its stretch stays below 1 % at E = 10 MPa;
 - dragged by a grasped end along the ground it slides with friction mu times its weight;
-- reverse mode matches central differences w.r.t. the grasp action and E.
+- reverse mode matches central differences w.r.t. the grasp action and E;
+- set_initial lays it out for every reset (fixed nodes held where it puts them).
 """
 
 import numpy as np
+import pytest
 from scipy.optimize import brentq
 
 from tacsuite.sim.backend import import_taichi
@@ -110,3 +112,26 @@ def test_cable_gradients_match_central_differences():
     fd_e = (loss(E=1e7 + 10.0) - loss(E=1e7 - 10.0)) / 20.0
     assert abs(g["actions"]["rope"][2, 0, 0] - fd_a) <= 1e-4 * abs(fd_a) + 1e-9
     assert abs(g["params"]["rope"]["E"][0] - fd_e) <= 1e-4 * abs(fd_e) + 1e-12
+
+
+def test_set_initial_lays_the_cable_out_for_every_reset():
+    n = 5
+    w = World(batch=2, dt=5e-5, substeps=4, dtype=ti.f64, gravity=(0, 0, 0))
+    straight = np.stack([np.linspace(0, 0.04, n), np.zeros(n), np.zeros(n)], 1)
+    cab = w.add(Cable("c", straight, radius=1e-3, E=1e5, density=1000, fixed=[0]))
+    th = np.linspace(0, 0.8, n)                  # an arc of the same spacing, turned 0.8 rad
+    arc = 0.05 * np.stack([np.sin(th), 1 - np.cos(th), 0 * th], 1)
+    x0 = np.stack([straight, arc + [0.01, 0, 0]])
+    cab.set_initial(x=x0)
+    w.reset()
+    np.testing.assert_allclose(cab.positions(), x0, atol=1e-15)
+    for _ in range(5):
+        w.step()
+    np.testing.assert_allclose(cab.positions()[:, 0], x0[:, 0], atol=1e-15)  # fixed node
+    assert np.abs(cab.positions()[0] - straight).max() < 1e-12   # a straight rod rests
+    assert np.abs(cab.positions()[1] - x0[1]).max() > 1e-7       # a bent one springs back
+    w.reset(env_ids=[1])
+    np.testing.assert_allclose(cab.positions()[1], x0[1], atol=1e-15)
+    with pytest.raises(ValueError, match=r"initial x of 'c' must be finite with shape "
+                                         r"\(2, 5, 3\) or \(5, 3\), got \(3, 5, 3\)"):
+        cab.set_initial(x=np.zeros((3, n, 3)))

@@ -44,9 +44,10 @@ class TaskRunner:
         self.image_size = tuple(int(v) for v in image_size)
         self._imagers = None
         self.world, self.objs, self.lease = shared_world(task, self.B)
-        self.readouts = [GelReadout(self.objs[s], [p for p in self.world.pairs if p.a is
-                                                   self.objs[s]], task.n_markers,
-                                    task.force_scale, task.disp_scale) for s in task.sensors]
+        gels = [self.objs[s] for s in task.sensors]
+        self.readouts = [GelReadout(g, [p for p in self.world.pairs if p.a is g or p.b is g],
+                                    task.n_markers, task.force_scale, task.disp_scale)
+                         for g in gels]
         self.c = np.tile(task.initial_control(), (self.B, 1))
         self.draws = [task.default_draws() for _ in range(self.B)]
         self.t = np.zeros(self.B, dtype=np.int64)
@@ -151,7 +152,7 @@ class TaskRunner:
         out = {}
         for name, b in self.objs.items():
             kind = getattr(b, "kind", "")
-            if kind == "fem":
+            if kind in ("fem", "mpm", "cable"):
                 out[name] = b.positions()[env]
             elif kind == "rigid":
                 s = b.state()

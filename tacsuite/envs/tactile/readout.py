@@ -3,9 +3,12 @@ directly: contact force and torque on the gel (`tacsuite.sim.readout.pair_wrench
 the displacements of a subsample of the gel's contact-surface nodes in the sensor frame,
 a stand-in for the markers of an optical sensor.
 
-Both are plain functions of the world state, so the same quantities can be written as
-differentiable world outputs: the force is the pair's "force" output (the force of the gel
-on the object is minus the wrench's force), the marker displacements are a fixed linear
+The pairs are every contact of the gel: as the point side against a rigid object's
+surface (ContactPair) or as the surface side against an MPM object's or a cable's points
+(SurfacePair, read through `surface_wrench`). Both read-outs are plain functions of the
+world state, so the same quantities can be written as differentiable world outputs: the
+force is the pair's "force" output (the force of a on b: on the gel of a surface pair,
+minus the wrench's force where the gel is a), the marker displacements are a fixed linear
 map of the gel's "x" output (`marker_matrix`), which is what the tactile losses use.
 
 Scales: forces are divided by `force_scale` (N) and displacements by `disp_scale` (m),
@@ -45,7 +48,10 @@ class GelReadout:
         f = np.zeros((B, 3))
         tau = np.zeros((B, 3))
         for p in self.pairs if with_force else ():
-            fi, ti_ = pair_wrench(p, pose[:, :3])
+            # the gel is the point side of a rigid-object pair and the surface side of a
+            # surface pair (MPM objects, cables): either way, the force on the gel
+            fi, ti_ = (p.surface_wrench(pose[:, :3]) if p.b is self.gel
+                       else pair_wrench(p, pose[:, :3]))
             f += fi
             tau += ti_
         x = self.gel.positions()[:, self.markers]

@@ -1,5 +1,6 @@
 """TactileGrasp: a parallel gripper with two gel fingertips grasps an object on the ground
-and lifts it to a target height without letting it slip."""
+(rigid, elastic or elastoplastic) and lifts it to a target height without letting it slip
+(or, elastoplastic, denting it for good)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,40 @@ from tacsuite.sim.readout import rotation_matrices
 
 HALF = 0.01                   # cube half size (m)
 GEL = (0.012, 0.012, 0.004)   # pads; the contact face is GEL[2] from the bonded face
-MATERIALS = ("rigid",)
-NEEDS_MPM = ("elastic", "elastoplastic")
+MATERIALS = ("rigid", "elastic", "elastoplastic")
+# The deformable cubes: MLS-MPM, 8^3 particles on a 5 mm grid, as heavy as the rigid one
+# (4 g); fixed-corotated elasticity, von Mises plasticity for "elastoplastic", whose yield
+# stress is low enough that a firm squeeze dents it for good (the optimisers' initial
+# guess closes 3 mm and leaves 0.1 % permanent strain; closing 5.4 mm leaves 3 %).
+MPM = {"dx": 0.005, "ppc": 2, "margin": 3}
+MPM_MATERIAL = {"elastic": "fixed_corotated", "E": 5e4, "nu": 0.3, "density": 500.0,
+                "alpha": 30.0}
+YIELD_STRESS = 2e3            # Pa, elastoplastic
+PLASTIC_BOUND = 0.02          # largest permanent principal log strain of a success
 
 
 def check_material(name: str, material) -> str:
-    if material in NEEDS_MPM:
-        raise ValueError(f"{name}={material!r} needs deformable (MPM) objects, which "
-                         f"this version does not have; choose one of {list(MATERIALS)}")
     if material not in MATERIALS:
-        raise ValueError(f"{name} must be one of {list(MATERIALS)} (elastic and "
-                         f"elastoplastic come with MPM objects), got {material!r}")
+        raise ValueError(f"{name} must be one of {list(MATERIALS)}, got {material!r}")
     return material
+
+
+def permanent_strain(cube) -> np.ndarray:
+    """(B,) the largest principal log strain of the cube's plastic deformation.
+
+    MPM keeps each particle's elastic deformation gradient F_e; the total one is
+    estimated as the least-squares affine map A from the particles' rest positions to
+    their current ones (x ~ A X + b), so F_p = mean(F_e)^-1 A is the deformation that
+    stays when the elastic part is released (rigid motions cancel: both carry the same
+    rotation). Its principal log stretches |log s_i| measure the permanent dent; an
+    elastic cube gives ~0 (to the affine fit's error), a dented one the flattening."""
+    X = cube.points0 - cube.points0.mean(axis=0)
+    x = cube.positions()
+    xc = x - x.mean(axis=1, keepdims=True)
+    A = np.einsum("bni,nj->bij", xc, X) @ np.linalg.inv(X.T @ X)
+    Fe = cube.deformation().mean(axis=1)
+    s = np.linalg.svd(np.linalg.solve(Fe, A), compute_uv=False)
+    return np.abs(np.log(s)).max(axis=1)
 
 
 class TactileGraspTask(TactileTask):
@@ -31,8 +54,23 @@ class TactileGraspTask(TactileTask):
     driven = ("left", "right")
     sensors = ("left", "right")
     force_scale = 0.1
-    loss_outputs = (("left-cube.force", "all"), ("right-cube.force", "all"),
-                    ("cube.x", "final"))
+
+    @property
+    def deformable(self) -> bool:
+        return self.material != "rigid"
+
+    @property
+    def half(self) -> float:
+        """Half the cube's size as its contacts see it: MPM particles touch at their
+        centres, half a particle spacing inside the sampled box."""
+        return HALF - MPM["dx"] / MPM["ppc"] / 2 if self.deformable else HALF
+
+    @property
+    def loss_outputs(self):
+        # gel against a rigid cube's SDF (gel points), or the cube's particles against the
+        # gels' surfaces (a surface pair per pad): the pair names follow the point side
+        pads = ("cube-left", "cube-right") if self.deformable else ("left-cube", "right-cube")
+        return tuple((f"{p}.force", "all") for p in pads) + (("cube.x", "final"),)
 
     args = {"material": Arg("rigid", check_material, "object material"),
             "lift": Arg(0.01, real_in(0.001, 0.05), "height to lift the cube by (m)"),
@@ -42,25 +80,35 @@ class TactileGraspTask(TactileTask):
         p = self.poses_np(self.initial_control()[None])
         gel = {"mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
                "material": {"E": self.stiffness, "nu": 0.3, "density": 1000.0, "alpha": 50.0}}
-        pair = {"kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu}
-        return {
-            "name": "tactile_grasp", "dtype": "float32", "gravity": [0.0, 0.0, -9.81],
-            "time": {"dt": "auto", "substeps": 10, "duration": 1.0},
-            "bodies": [
-                {"id": "ground", "type": "ground"},
-                {"id": "cube", "type": "rigid",
-                 "shape": {"kind": "box", "half_extents": [HALF] * 3, "spacing": 0.01},
-                 "density": 500.0, "pose": [0.0, 0.0, HALF, 0.0, 0.0, 0.0]},
-                {"id": "left", "type": "fem", **gel, "pose": p["left"][0].tolist()},
-                {"id": "right", "type": "fem", **gel, "pose": p["right"][0].tolist()}],
-            "contacts": [{"a": "left", "b": "cube", **pair}, {"a": "right", "b": "cube", **pair},
-                         {"a": "cube", "b": "ground", "kn": 2e6, "kd": 50.0, "kt": 2e6,
-                          "mu": 0.5}]}
+        pads = [{"id": "left", "type": "fem", **gel, "pose": p["left"][0].tolist()},
+                {"id": "right", "type": "fem", **gel, "pose": p["right"][0].tolist()}]
+        if self.deformable:
+            cube = {"id": "cube", "type": "mpm", "shape": {"kind": "box", "size": [2 * HALF] * 3},
+                    "center": [0.0, 0.0, self.half], **MPM,
+                    "material": {**MPM_MATERIAL, **({"plastic": "von_mises",
+                                                     "yield_stress": YIELD_STRESS}
+                                                    if self.material == "elastoplastic" else {})}}
+            law = {"kn": 1e7, "kd": 0.0, "kt": 1e7}
+            contacts = [{"a": "cube", "b": "left", **law, "mu": self.mu},
+                        {"a": "cube", "b": "right", **law, "mu": self.mu},
+                        {"a": "cube", "b": "ground", **law, "mu": 0.5}]
+        else:
+            cube = {"id": "cube", "type": "rigid",
+                    "shape": {"kind": "box", "half_extents": [HALF] * 3, "spacing": 0.01},
+                    "density": 500.0, "pose": [0.0, 0.0, HALF, 0.0, 0.0, 0.0]}
+            pair = {"kn": 2e6, "kd": 50.0, "kt": 2e6, "mu": self.mu}
+            contacts = [{"a": "left", "b": "cube", **pair}, {"a": "right", "b": "cube", **pair},
+                        {"a": "cube", "b": "ground", "kn": 2e6, "kd": 50.0, "kt": 2e6,
+                         "mu": 0.5}]
+        return {"name": "tactile_grasp", "dtype": "float32", "gravity": [0.0, 0.0, -9.81],
+                "time": {"dt": "auto", "substeps": 10, "duration": 1.0},
+                "bodies": [{"id": "ground", "type": "ground"}, cube] + pads,
+                "contacts": contacts}
 
     def initial_control(self) -> np.ndarray:
         # gripper pose (centre x, y, z, rotation vector) and the gap between the two
         # contact faces; the fingers close along the gripper's x axis
-        return np.array([0.0, 0.0, HALF, 0.0, 0.0, 0.0, 2 * HALF + 0.002])
+        return np.array([0.0, 0.0, self.half, 0.0, 0.0, 0.0, 2 * self.half + 0.002])
 
     def control_bounds(self):
         lo = np.r_[-0.02, -0.02, 0.004, -0.5, -0.5, -0.5, 0.008]
@@ -93,30 +141,44 @@ class TactileGraspTask(TactileTask):
 
     def apply_episode(self, objs, draws, ids):
         B = len(draws)
-        pose = np.array([[d["dx"], 0.0, HALF, 0.0, 0.0, 0.0] for d in draws])
-        objs["cube"].set_initial(pose=pose, velocity=np.zeros((B, 3)),
-                                 angular_velocity=np.zeros((B, 3)))
+        dx = np.array([[d["dx"], 0.0, 0.0] for d in draws])
+        cube = objs["cube"]
+        if self.deformable:
+            cube.set_initial(x=cube.points0[None] + dx[:, None], v=np.zeros((B, cube.n_points, 3)))
+            return
+        cube.set_initial(pose=np.column_stack([dx[:, :2], np.full(B, HALF), np.zeros((B, 3))]),
+                         velocity=np.zeros((B, 3)), angular_velocity=np.zeros((B, 3)))
+
+    def _centre(self, objs):
+        """(B, 3) the cube's centre: its body position, or its particles' mean."""
+        cube = objs["cube"]
+        return cube.positions().mean(axis=1) if self.deformable else cube.state()["x"]
 
     def metrics(self, world, objs, c, draws):
-        z = objs["cube"].state()["x"][:, 2]
-        height = z - HALF
+        height = self._centre(objs)[:, 2] - self.half
         # slip: how far the gripper rose more than the cube did
-        slip = np.maximum((c[:, 2] - HALF) - height, 0.0)
+        slip = np.maximum((c[:, 2] - self.half) - height, 0.0)
         err = np.abs(self.lift - height) / self.lift
-        return {"height": height, "slip": slip, "cost": np.minimum(err, 2.0),
-                "success": height >= 0.9 * self.lift}
+        out = {"height": height, "slip": slip, "cost": np.minimum(err, 2.0),
+               "success": height >= 0.9 * self.lift}
+        if self.material == "elastoplastic":
+            out["permanent_strain"] = permanent_strain(objs["cube"])
+            out["success"] = out["success"] & (out["permanent_strain"] < PLASTIC_BOUND)
+        return out
 
     def proprio(self, world, objs, c, draws):
-        x = objs["cube"].state()["x"]
+        x = self._centre(objs)
         return np.column_stack([c[:, :3] / 0.02, c[:, 3:6], c[:, 6:] / 0.02,
-                                (x - c[:, :3]) / 0.01, (x[:, 2:3] - HALF) / self.lift])
+                                (x - c[:, :3]) / 0.01, (x[:, 2:3] - self.half) / self.lift])
 
     def loss(self, c, outs, draws, kind):
-        height = outs["cube.x"][:, 2] - HALF
+        x = outs["cube.x"]
+        height = (x.mean(dim=-2) if self.deformable else x)[..., 2] - self.half
         state = ((height - self.lift) / self.lift) ** 2
         cone = 0.0
-        for key, sign in (("left-cube.force", 1.0), ("right-cube.force", -1.0)):
-            f = outs[key]
+        for (key, _), sign in zip(self.loss_outputs[:2], (1.0, -1.0), strict=True):
+            # the force of the pad on the cube (a surface pair records the cube's on the pad)
+            f = -outs[key] if self.deformable else outs[key]
             fn = torch.clamp(sign * f[..., 0], min=1e-6)
             ft = torch.sqrt(f[..., 1] ** 2 + f[..., 2] ** 2 + 1e-12)
             # friction-cone ratio |f_t| / (mu f_n): near 1 the finger is about to slip
@@ -130,8 +192,12 @@ class TactileGraspEnv(TactileEnv):
     ## Description
     A 2 cm cube (4 g) rests on the ground between the two gel pads (12 x 12 x 4 mm each,
     facing each other) of a parallel gripper. The gripper must close, squeeze and lift
-    the cube by `lift` metres. `material="rigid"` is the object this version has
-    (elastic and elastoplastic objects need the MPM bodies and are refused).
+    the cube by `lift` metres. `material`: "rigid" (a rigid body; the pads' nodes touch
+    its box), "elastic" (an MLS-MPM cube of 8^3 particles, fixed-corotated, E = 50 kPa)
+    or "elastoplastic" (the same with von Mises plasticity, yield stress 2 kPa: a hard
+    squeeze dents it for good). The MPM cubes touch the gels' deforming surfaces
+    (surface pairs); their contacts sit at the particles, half a particle spacing
+    (1.25 mm) inside the sampled box, so the pads start that much closer.
 
     ## Action Space
     Box(-1, 1, (7,)), a bounded SE(3) delta of the gripper and its width: a[0:3] moves
@@ -149,22 +215,28 @@ class TactileGraspEnv(TactileEnv):
     tactile images of the two pads.
 
     ## Rewards
-    -min(|lift - height| / lift, 2) per step, +10 on success. `info["slip"]`: how far the
-    gripper rose more than the cube.
+    -min(|lift - height| / lift, 2) per step (height: of the cube's centre, the particles'
+    mean for MPM cubes), +10 on success. `info["slip"]`: how far the gripper rose more
+    than the cube. Elastoplastic: `info["permanent_strain"]`, the largest principal log
+    strain of the cube's plastic deformation F_p = mean(F_e)^-1 A (A: least-squares
+    affine map of the particles from rest, F_e: their elastic deformation gradients).
 
     ## Starting State
     The cube shifted by up to 0.8 mm in x.
 
     ## Episode End
-    Terminated when the cube is at 90 % of the lift height; truncated after `horizon`.
+    Terminated when the cube is at 90 % of the lift height (elastoplastic: and its
+    permanent strain is below 0.02); truncated after `horizon`.
 
     ## Arguments
-    material ("rigid"), lift (m), horizon (steps), stiffness (gel E, Pa), mu (gel-cube
-    friction), obs_mode, image_height, image_width, render_mode.
+    material ("rigid" | "elastic" | "elastoplastic"), lift (m), horizon (steps),
+    stiffness (gel E, Pa), mu (gel-cube friction), obs_mode, image_height, image_width,
+    render_mode.
 
     ## Version History
     v1: rotation deltas (7-D actions: pose delta as the other tasks, then width); the
-    proprioception holds the gripper's rotation vector.
+    proprioception holds the gripper's rotation vector. Later in v1: elastic and
+    elastoplastic MPM cubes (`material`; the rigid cube's episodes are unchanged).
     v0: first version (rigid objects; 4-D actions, translation and width).
     """
 
