@@ -20,8 +20,16 @@ class Config(SB3Config):
 def train(config: Config) -> dict:
     from stable_baselines3 import PPO
 
+    if config.n_steps < 1 or config.n_envs < 1:
+        raise ValueError(f"n_steps and n_envs must be >= 1, got {config.n_steps}, "
+                         f"{config.n_envs}")
+    # The largest mini-batch up to 64 that divides the rollout, so no update runs on a
+    # truncated remainder (SB3 warns about one).
+    rollout = config.n_steps * config.n_envs
+    batch = max(d for d in range(1, min(64, rollout) + 1) if rollout % d == 0)
+
     def make(venv):
-        return PPO("MlpPolicy", venv, n_steps=config.n_steps, batch_size=64,
+        return PPO("MlpPolicy", venv, n_steps=config.n_steps, batch_size=batch,
                    learning_rate=config.lr, seed=config.seed, device="cpu", verbose=0)
 
     return train_sb3(config, "ppo", make)

@@ -250,3 +250,16 @@ def test_a_batch_of_rollouts_gives_each_its_own_gradient_and_chains_keep_the_bes
     assert task.rollout(best, grad=False).loss == pytest.approx(min(curve.loss), rel=1e-9)
     with pytest.raises(ValueError, match="chains must be an integer >= 1, got 0"):
         trajopt.run(task, 1.0, chains=0)
+
+
+def test_train_ppo_runs_on_the_native_vector_env_without_warnings(tmp_path):
+    # pytest turns warnings into errors here: SB3's VecEnv checks (render_mode, spaces)
+    # must pass on the task's vector env as it is, with no wrapper of the user's.
+    from tacsuite.cli import main
+
+    out = tmp_path / "ppo"
+    assert main(["train", "ppo", "--env", REPOSE, "--env-kwargs", "horizon=4", "--steps",
+                 "32", "--n-envs", "2", "--n-steps", "16", "--seed", "0",
+                 "--out", str(out)]) == 0
+    res = json.loads((out / "result.json").read_text())
+    assert res["sim_steps"] >= 32 and res["episodes"] >= 2 and np.isfinite(res["return"])

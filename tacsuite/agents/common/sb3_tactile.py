@@ -19,6 +19,10 @@ from tacsuite.envs.validation import check_box
 
 
 class TaskVecEnv(VecEnv):
+    # SB3's VecEnv asks its environments for render_mode (and warns when it is missing);
+    # training never renders: the run's episode GIF comes from the task's own env.
+    render_mode = None
+
     def __init__(self, task, num_envs: int, seed: int = 0):
         from tacsuite.envs.tactile.env import TaskRunner, _spaces
 
