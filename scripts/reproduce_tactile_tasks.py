@@ -89,7 +89,14 @@ def main() -> None:
     grid = np.linspace(0, args.budget, 50)
     result = {"budget_s": args.budget, "horizon": args.horizon, "seeds": args.seeds,
               "ppo_steps": args.ppo_steps, "grad_chains": args.chains, "tasks": {}}
+    from tacsuite.sim.backend import ensure_init, is_initialized, shutdown
     for name in args.tasks:
+        # A fresh compiler runtime per task: Taichi 1.7.4 on the CPU segfaulted once the
+        # worlds of four tasks (grad chains, CMA-ES populations, PPO envs) had piled up
+        # in one runtime; the task's shared worlds are rebuilt on the new one.
+        if is_initialized():
+            shutdown()
+            ensure_init()
         task = task_of(TASKS[name], {"horizon": args.horizon})
         per = {m: {"state_loss": [], "success": [], "curves": []} for m in METHODS}
         for seed in range(args.seeds):
