@@ -194,16 +194,7 @@ class Cable(PointBody):
         lays the cable out differently each episode; the rest length stays l0). Fixed
         nodes are held where x puts them; grasped nodes keep their place in the gripper
         frame from `points`."""
-        for name, arr in (("x", x), ("v", v)):
-            if arr is None:
-                continue
-            a = np.asarray(arr, dtype=np.float64)
-            if a.shape == (self.n, 3):
-                a = np.tile(a, (self.B, 1, 1))
-            if a.shape != (self.B, self.n, 3) or not np.all(np.isfinite(a)):
-                raise ValueError(f"initial {name} of {self.name!r} must be finite with shape "
-                                 f"({self.B}, {self.n}, 3) or ({self.n}, 3), got {a.shape}")
-            setattr(self, f"_init_{name}", a.copy())
+        self.store_initial(self.n, x, v)
 
     def initial_state(self) -> dict:
         x = getattr(self, "_init_x", None)

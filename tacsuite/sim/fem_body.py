@@ -75,7 +75,7 @@ class FEMBody(PointBody):
         self.pose_track = PoseTrack(world)
         self.frame = self.pose_track
         self.initial_pose = as_poses(self._init_pose, B, f"initial pose of {self.name!r}")
-        self._x0 = self._v0 = None
+        self._init_x = self._init_v = None
         self._omega2_cache = {}
         self.values = {}
         self.set_params(**self._init_values, _initial=True)
@@ -197,16 +197,7 @@ class FEMBody(PointBody):
         """Initial node positions/velocities (B, n, 3) or (n, 3), frame pose; used by reset."""
         if pose is not None:
             self.initial_pose = as_poses(pose, self.B, f"initial pose of {self.name!r}")
-        for name, arr in (("x", x), ("v", v)):
-            if arr is None:
-                continue
-            a = np.asarray(arr, dtype=np.float64)
-            if a.shape == (self.n, 3):
-                a = np.tile(a, (self.B, 1, 1))
-            if a.shape != (self.B, self.n, 3) or not np.all(np.isfinite(a)):
-                raise ValueError(f"initial {name} of {self.name!r} must be finite with shape "
-                                 f"({self.B}, {self.n}, 3) or ({self.n}, 3), got {a.shape}")
-            setattr(self, f"_{name}0", a.copy())
+        self.store_initial(self.n, x, v)
 
     def rest_positions(self, pose=None) -> np.ndarray:
         """(B, n, 3) nodes of the undeformed gel carried by the frame pose (default: initial)."""
@@ -215,8 +206,8 @@ class FEMBody(PointBody):
         return np.stack([X @ rotation_matrix(p[3:]).T + p[:3] for p in P])
 
     def initial_state(self) -> dict:
-        x = self.rest_positions() if self._x0 is None else self._x0
-        v = np.zeros((self.B, self.n, 3)) if self._v0 is None else self._v0
+        x = self.rest_positions() if self._init_x is None else self._init_x
+        v = np.zeros((self.B, self.n, 3)) if self._init_v is None else self._init_v
         return {"x": x, "v": v}
 
     # ----- point side of contact pairs (the surface nodes) ------------------------------

@@ -251,16 +251,7 @@ class MPMBody(PointBody):
 
     def set_initial(self, x=None, v=None) -> None:
         """Initial particle positions/velocities, (n, 3) or (B, n, 3)."""
-        for name, arr in (("x", x), ("v", v)):
-            if arr is None:
-                continue
-            a = np.asarray(arr, dtype=np.float64)
-            if a.shape == (self.n_points, 3):
-                a = np.tile(a, (self.B, 1, 1))
-            if a.shape != (self.B, self.n_points, 3) or not np.all(np.isfinite(a)):
-                raise ValueError(f"initial {name} of {self.name!r} must be finite with shape "
-                                 f"({self.B}, {self.n_points}, 3), got {a.shape}")
-            setattr(self, f"_init_{name}", a)
+        self.store_initial(self.n_points, x, v)
 
     def initial_state(self) -> dict:
         B, N = self.B, self.n_points

@@ -35,6 +35,20 @@ class PointBody(Body):
     def add_point_force(self, b, t, c, force):
         self.f[b, t, self.point_node(c)] += force
 
+    def store_initial(self, n: int, x=None, v=None) -> None:
+        """Keep initial node positions/velocities for `reset` as `_init_x` / `_init_v`:
+        (n, 3) for every environment or (B, n, 3), finite; None leaves one as it is."""
+        for name, arr in (("x", x), ("v", v)):
+            if arr is None:
+                continue
+            a = np.asarray(arr, dtype=np.float64)
+            if a.shape == (n, 3):
+                a = np.tile(a, (self.B, 1, 1))
+            if a.shape != (self.B, n, 3) or not np.all(np.isfinite(a)):
+                raise ValueError(f"initial {name} of {self.name!r} must be finite with shape "
+                                 f"({self.B}, {n}, 3) or ({n}, 3), got {a.shape}")
+            setattr(self, f"_init_{name}", a.copy())
+
     def positions(self) -> np.ndarray:
         """(B, n_nodes, 3) node positions now."""
         return self.world.io.read(self.x, self.world.state_slot)
