@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from tacsuite.envs.validation import check_box
+from tacsuite.envs.validation import check_vector_actions
 
 
 class TaskVecEnv(VecEnv):
@@ -45,7 +45,7 @@ class TaskVecEnv(VecEnv):
         return self._obs()
 
     def step_async(self, actions):
-        self._actions = np.stack([check_box(a, self.action_space) for a in actions])
+        self._actions = check_vector_actions(actions, self.action_space, self.num_envs)
 
     def step_wait(self):
         self.runner.step(self._actions)
