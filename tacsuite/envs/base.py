@@ -103,6 +103,15 @@ def _guard_reset(reset):
     return guarded_reset
 
 
+def _install_guards(cls, guard_step, guard_reset) -> None:
+    """Wrap the `step` and `reset` a class defines itself (inherited ones are wrapped
+    already) in the episode-order guards."""
+    if "step" in cls.__dict__:
+        cls.step = guard_step(cls.__dict__["step"])
+    if "reset" in cls.__dict__:
+        cls.reset = guard_reset(cls.__dict__["reset"])
+
+
 class SuiteEnv(gym.Env):
     """`gymnasium.Env` plus the suite's episode order and rendering (see the module doc)."""
 
@@ -111,10 +120,7 @@ class SuiteEnv(gym.Env):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = _guard_step(cls.__dict__["step"])
-        if "reset" in cls.__dict__:
-            cls.reset = _guard_reset(cls.__dict__["reset"])
+        _install_guards(cls, _guard_step, _guard_reset)
 
     def _set_render_mode(self, render_mode: str | None) -> None:
         self.render_mode = check_render_mode(type(self), render_mode)
@@ -172,10 +178,7 @@ class SuiteVectorEnv(gym.vector.VectorEnv):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = _guard_vector_step(cls.__dict__["step"])
-        if "reset" in cls.__dict__:
-            cls.reset = _guard_vector_reset(cls.__dict__["reset"])
+        _install_guards(cls, _guard_vector_step, _guard_vector_reset)
 
 
 class EpisodeGuard(gym.Wrapper, gym.utils.RecordConstructorArgs):
