@@ -153,6 +153,22 @@ class GelGeometry:
         self.carea.from_numpy(ca.astype(self.npf))
         self.h_min = float(np.min(3 * V0 / _max_face_area(mesh.points, mesh.tets)))
 
+    def corner_incidence(self):
+        """(ptr, corner) fields of the element corners at each node, corner = 4 e + a for
+        node a of tet e; node i's corners are corner[ptr[i]:ptr[i + 1]], in tet order.
+
+        Kernels that write per-corner values and gather them per node add no float atomics
+        (a CAS loop each on CPUs) and sum each node in a fixed order (deterministic)."""
+        if not hasattr(self, "_incidence"):
+            flat = self.mesh.tets.reshape(-1)
+            counts = np.bincount(flat, minlength=self.n)
+            ptr = ti.field(ti.i32, shape=self.n + 1)
+            corner = ti.field(ti.i32, shape=4 * self.m)
+            ptr.from_numpy(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+            corner.from_numpy(np.argsort(flat, kind="stable").astype(np.int32))
+            self._incidence = (ptr, corner)
+        return self._incidence
+
     # ----- element physics (the one copy both solvers use) ------------------------------
     @ti.func
     def tet_F(self, e, x0, x1, x2, x3):

@@ -18,9 +18,14 @@ density, alpha (1/s), beta (s, compiled in only when the body is created with
 beta > 0). Per-element copies of them let the reverse pass accumulate parameter
 adjoints without every thread contending for one address; one reduction sums them.
 
-The elastic force's reverse is written by hand (x_bar += -K f_bar through the element
-stiffness product of `fem.GelGeometry`, the same code the quasi-static solver uses);
-with beta > 0 Taichi's reverse of the force kernel is used.
+Elastic forces are two parallel loops of one launch: each tet writes its four corner
+forces, then each node sums its corners (`GelGeometry.corner_incidence`). Scattering
+with atomic adds instead costs a compare-and-swap loop per component on CPUs (about
+2.5x the whole kernel at B = 64) and sums in a varying order; the gather has no float
+atomics and sums each node in a fixed order. The reverse is written by hand in the same
+two loops (corner values -K f_bar through the element stiffness product of
+`fem.GelGeometry`, the code the quasi-static solver uses, then the gather into x_bar);
+with beta > 0 Taichi's reverse of the kernel is used.
 """
 
 import numpy as np
@@ -71,6 +76,9 @@ class FEMBody(PointBody):
         S = lambda *shape: ti.field(f, shape=shape, needs_grad=rg)  # noqa: E731
         self.p_mu, self.p_lam, self.p_rho, self.p_alpha, self.p_beta = (S(B) for _ in range(5))
         self.e_mu, self.e_lam, self.e_beta = (S(B, self.m) for _ in range(3))
+        # Per-corner element forces (and, in reverse, position adjoints) gathered per node.
+        self.h = ti.Vector.field(3, f, shape=(B, 4 * self.m), needs_grad=rg)
+        self.inc_ptr, self.inc_corner = self.geo.corner_incidence()
         self.n_rho, self.n_alpha = S(B, self.n), S(B, self.n)
         self.pose_track = PoseTrack(world)
         self.frame = self.pose_track
@@ -239,8 +247,13 @@ class FEMBody(PointBody):
         return out
 
     # ----- phases --------------------------------------------------------------------------
+    def internal(self, t, t1, g) -> None:
+        self.elastic(t)
+
     @ti.kernel
-    def internal(self, t: ti.i32, t1: ti.i32, g: ti.i32):
+    def elastic(self, t: ti.i32):
+        """Element forces per corner, then their sum per node into f (two parallel loops in
+        one launch: Taichi runs them in order)."""
         for b, e in ti.ndrange(self.B, self.m):
             tt = self.geo.tets[e]
             x0, x1 = self.x[b, t, tt[0]], self.x[b, t, tt[1]]
@@ -253,14 +266,28 @@ class FEMBody(PointBody):
                 v2, v3 = self.v[b, t, tt[2]], self.v[b, t, tt[3]]
                 dF = ti.Matrix.cols([v1 - v0, v2 - v0, v3 - v0]) @ self.geo.Bm[e]
                 P += self.e_beta[b, e] * material.snh_stress_differential(F, dF, mu, lam)
-            H = self.geo.tet_forces(e, P)
-            for k in ti.static(range(3)):
-                self.f[b, t, tt[k + 1]] += H[:, k]
-            self.f[b, t, tt[0]] += -(H[:, 0] + H[:, 1] + H[:, 2])
+            self.store_corners(b, e, self.geo.tet_forces(e, P))
+        for b, i in ti.ndrange(self.B, self.n):
+            self.f[b, t, i] += self.corner_sum(b, i)
+
+    @ti.func
+    def store_corners(self, b, e, H):
+        """h at the 4 corners of tet e: columns of H for nodes 1..3, minus their sum for 0."""
+        for k in ti.static(range(3)):
+            self.h[b, 4 * e + k + 1] = H[:, k]
+        self.h[b, 4 * e] = -(H[:, 0] + H[:, 1] + H[:, 2])
+
+    @ti.func
+    def corner_sum(self, b, i):
+        s = ti.Vector.zero(self.dtype, 3)
+        for q in range(self.inc_ptr[i], self.inc_ptr[i + 1]):
+            s += self.h[b, self.inc_corner[q]]
+        return s
 
     @ti.kernel
-    def internal_adjoint(self, t: ti.i32):
-        """Reverse of `internal` without beta: x_bar += -K f_bar, mu_bar, lam_bar.
+    def elastic_adjoint(self, t: ti.i32):
+        """Reverse of `elastic` without beta: -K f_bar per corner, gathered into x_bar;
+        mu_bar, lam_bar per element.
 
         P is linear in (mu, lam): dP/dmu and dP/dlam are the stress at (1, 0) and (0, 1).
         """
@@ -270,11 +297,8 @@ class FEMBody(PointBody):
                                self.x[b, t, tt[2]], self.x[b, t, tt[3]])
             g0, g1 = self.f.grad[b, t, tt[0]], self.f.grad[b, t, tt[1]]
             g2, g3 = self.f.grad[b, t, tt[2]], self.f.grad[b, t, tt[3]]
-            H = self.geo.tet_force_differential(e, F, g0, g1, g2, g3, self.e_mu[b, e],
-                                                self.e_lam[b, e])
-            for k in ti.static(range(3)):
-                self.x.grad[b, t, tt[k + 1]] += H[:, k]
-            self.x.grad[b, t, tt[0]] += -(H[:, 0] + H[:, 1] + H[:, 2])
+            self.store_corners(b, e, self.geo.tet_force_differential(
+                e, F, g0, g1, g2, g3, self.e_mu[b, e], self.e_lam[b, e]))
             # f = tet_forces(P(mu, lam)) is linear in P: f_bar . df/dmu = -V0 (P_mu B^T) : G
             M = ti.Matrix.cols([g1 - g0, g2 - g0, g3 - g0]) @ self.geo.Bm[e]
             one, zero = 1.0 + 0.0 * F[0, 0], 0.0 * F[0, 0]
@@ -282,12 +306,15 @@ class FEMBody(PointBody):
             P_lam = material.snh_stress(F, zero, one)
             self.e_mu.grad[b, e] += -self.geo.V0[e] * (P_mu * M).sum()
             self.e_lam.grad[b, e] += -self.geo.V0[e] * (P_lam * M).sum()
+        for b, i in ti.ndrange(self.B, self.n):
+            self.x.grad[b, t, i] += self.corner_sum(b, i)
 
     def internal_grad(self, t, t1, g) -> None:
         if self.use_beta:
-            self.internal.grad(t, t1, g)
+            self.h.grad.fill(0)
+            self.elastic.grad(t)
         else:
-            self.internal_adjoint(t)
+            self.elastic_adjoint(t)
 
     @ti.kernel
     def integrate(self, t: ti.i32, t1: ti.i32, g: ti.i32):
