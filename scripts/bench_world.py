@@ -66,11 +66,11 @@ def scene(cells, batch, substeps, dtype=None, requires_grad=False, cube=True):
     return w, gel, obj, pair, mesh
 
 
-def timed(fn, reps):
-    """Fastest of reps calls after two warm-up calls (the second step of a world still does
+def timed(fn, reps, warmup=2):
+    """Fastest of reps calls after `warmup` calls (the second step of a world still does
     one-off work). On a shared machine interference only adds time, so the minimum is the
     estimate of the cost itself; medians here drift by up to 2x between processes."""
-    for _ in range(2):
+    for _ in range(warmup):
         fn()
     ti.sync()
     out = []
@@ -103,7 +103,8 @@ def launches(w) -> dict:
 
 def throughput(quick):
     """Rates of all batch sizes of a scene measured in interleaved rounds (fastest round
-    each), so a slow spell of the machine cannot fall on one batch size only."""
+    each), so a slow spell of the machine cannot fall on one batch size only; then the
+    elastic kernel of the same worlds against the atomic scatter."""
     out = {}
     k = 10
     for name, cells in SCENES.items():
@@ -114,7 +115,7 @@ def throughput(quick):
         best = {B: timed(calls[B], 1) for B in worlds}
         for _ in range(2 if quick else 4):
             for B in worlds:
-                best[B] = min(best[B], timed(calls[B], 1))
+                best[B] = min(best[B], timed(calls[B], 1, warmup=0))
         mesh = worlds[1][4]
         rates = {B: B * k * steps[B] / best[B] for B in worlds}
         out[f"{name}_tets"] = int(mesh.n_tets)
@@ -126,6 +127,8 @@ def throughput(quick):
             print(f"  {name} scene, B={B}: {rates[B]:.0f} env-substeps/s", flush=True)
         out[f"{name}_env_substeps_per_s"] = rates
         out[f"{name}_speedup_B64_over_B1"] = rates[64] / rates[1]
+        for B in (1, 64):
+            out.update(scatter_ratio(worlds[B][1], name, B, quick))
         del worlds, calls
     return out
 
@@ -263,21 +266,16 @@ class AtomicScatter:
             g.f[b, t, tt[0]] += -(Hm[:, 0] + Hm[:, 1] + Hm[:, 2])
 
 
-def scatter_ratio(quick):
-    """Elastic-force kernel at B = 1 and 64: corner gather against atomic scatter."""
-    out = {}
-    for name, cells in SCENES.items():
-        for B in (1, 64):
-            w, gel, *_ = scene(cells, B, 10, cube=(name == "8k"))
-            ref = AtomicScatter(gel)
-            ours, theirs = np.inf, np.inf
-            for _ in range(3 if quick else 6):
-                ours = min(ours, timed(lambda gel=gel: gel.elastic(0), 5))
-                theirs = min(theirs, timed(lambda ref=ref: ref.elastic(0), 5))
-            out[f"elastic_{name}_B{B}_us"] = {"gather": ours * 1e6, "atomic": theirs * 1e6}
-            print(f"  elastic forces, {name} scene, B={B}: gather {ours * 1e6:.0f} us, "
-                  f"atomic scatter {theirs * 1e6:.0f} us: x{theirs / ours:.2f}", flush=True)
-    return out
+def scatter_ratio(gel, name, B, quick):
+    """Elastic-force kernel of one world's gel: corner gather against atomic scatter."""
+    ref = AtomicScatter(gel)
+    ours, theirs = np.inf, np.inf
+    for r in range(3 if quick else 6):
+        ours = min(ours, timed(lambda: gel.internal(0, 1, 0), 5, warmup=2 if r == 0 else 0))
+        theirs = min(theirs, timed(lambda: ref.elastic(0), 5, warmup=2 if r == 0 else 0))
+    print(f"  elastic forces, {name} scene, B={B}: gather {ours * 1e6:.0f} us, "
+          f"atomic scatter {theirs * 1e6:.0f} us: x{theirs / ours:.2f}", flush=True)
+    return {f"elastic_{name}_B{B}_us": {"gather": ours * 1e6, "atomic": theirs * 1e6}}
 
 
 def reference_ratio(quick):
@@ -358,7 +356,6 @@ def main():
           f"B=64 {res['8k_ns_per_tet_substep_B64']:.1f} ns; bandwidth bound "
           f"{bound_ns_per_tet:.1f} ns at {bw:.1f} GB/s; B=64 / bound = "
           f"{res['8k_B64_over_bound']:.1f}")
-    res.update(scatter_ratio(args.quick))
     res.update(reference_ratio(args.quick))
     print(f"explicit substep ({res['8k_tets']} tets vs cube): ours {res['substep_ours_ms']:.2f} "
           f"ms, DiffTactile-style ({res['reference_object_points']} object points x "

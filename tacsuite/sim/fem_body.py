@@ -247,11 +247,8 @@ class FEMBody(PointBody):
         return out
 
     # ----- phases --------------------------------------------------------------------------
-    def internal(self, t, t1, g) -> None:
-        self.elastic(t)
-
     @ti.kernel
-    def elastic(self, t: ti.i32):
+    def internal(self, t: ti.i32, t1: ti.i32, g: ti.i32):
         """Element forces per corner, then their sum per node into f (two parallel loops in
         one launch: Taichi runs them in order)."""
         for b, e in ti.ndrange(self.B, self.m):
@@ -286,7 +283,7 @@ class FEMBody(PointBody):
 
     @ti.kernel
     def elastic_adjoint(self, t: ti.i32):
-        """Reverse of `elastic` without beta: -K f_bar per corner, gathered into x_bar;
+        """Reverse of `internal` without beta: -K f_bar per corner, gathered into x_bar;
         mu_bar, lam_bar per element.
 
         P is linear in (mu, lam): dP/dmu and dP/dlam are the stress at (1, 0) and (0, 1).
@@ -312,7 +309,7 @@ class FEMBody(PointBody):
     def internal_grad(self, t, t1, g) -> None:
         if self.use_beta:
             self.h.grad.fill(0)
-            self.elastic.grad(t)
+            self.internal.grad(t, t1, g)
         else:
             self.elastic_adjoint(t)
 
