@@ -13,27 +13,21 @@ from tacsuite.agents.common.offline import (
     MLP_ACTOR,
     Checkpoints,
     OfflineConfig,
-    env_kwargs,
+    evaluate_actor,
     mlp_actor_from_saved,
     open_run,
     resumed_agent,
     save_mlp_actor,
     start,
+    write_result,
 )
-from tacsuite.agents.common.trajectories import (
-    episode_returns,
-    evaluate,
-    flatten,
-    summarize,
-    top_fraction,
-)
+from tacsuite.agents.common.trajectories import episode_returns, flatten, top_fraction
 from tacsuite.common.validate import Interval
 
 
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/bc"
-    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     fraction: float = 1.0
     """Share of episodes (best returns first) to clone: 1.0 = BC, 0.1 = %BC."""
     epochs: int = 30
@@ -67,10 +61,7 @@ def train(config: Config) -> dict:
                 run.log(epoch=epoch, loss=value)
             prior = save_mlp_actor(run, "bc", net, scale, config.hidden, {"train_loss": loss})
         actor, _, _ = mlp_actor_from_saved(*prior)
-        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                      env_kwargs(config))
-        result = summarize(config.env, ev, time.perf_counter() - t0, prior[0]["curves"],
-                           episodes_cloned=len(kept),
-                           dataset_max_return=float(np.max(episode_returns(episodes))))
-        run.write_result(result)
+        result = write_result(run, config, evaluate_actor(config, actor), t0,
+                              prior[0]["curves"], episodes_cloned=len(kept),
+                              dataset_max_return=float(np.max(episode_returns(episodes))))
     return result

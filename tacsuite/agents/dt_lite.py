@@ -21,12 +21,13 @@ from tacsuite.agents.common.mlp import Standardizer, fit, tensor
 from tacsuite.agents.common.offline import (
     Checkpoints,
     OfflineConfig,
-    env_kwargs,
+    evaluate_actor,
     open_run,
     resumed_agent,
     start,
+    write_result,
 )
-from tacsuite.agents.common.trajectories import episode_returns, evaluate, returns_to_go, summarize
+from tacsuite.agents.common.trajectories import episode_returns, returns_to_go
 from tacsuite.agents.rcsl import conditioning_target
 from tacsuite.common.validate import AT_LEAST_ONE, Interval
 
@@ -36,7 +37,6 @@ DT_KIND = "dt-lite"
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/dt_lite"
-    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     context: int = 10
     """Context length K in timesteps (3K tokens)."""
     embed: int = 64
@@ -116,11 +116,9 @@ def train(config: Config) -> dict:
             prior = _fit(config, run, rng, episodes)
         actor = actor_from_saved(*prior)
         meta = prior[0]
-        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                      env_kwargs(config))
-        result = summarize(config.env, ev, time.perf_counter() - t0, meta["curves"],
-                           target_return=meta["target"], dataset_max_return=float(returns.max()))
-        run.write_result(result)
+        result = write_result(run, config, evaluate_actor(config, actor), t0, meta["curves"],
+                              target_return=meta["target"],
+                              dataset_max_return=float(returns.max()))
     return result
 
 

@@ -20,14 +20,15 @@ from tacsuite.agents.common.offline import (
     MLP_ACTOR,
     Checkpoints,
     OfflineConfig,
-    env_kwargs,
+    evaluate_actor,
     mlp_actor_from_saved,
     open_run,
     resumed_agent,
     save_mlp_actor,
     start,
+    write_result,
 )
-from tacsuite.agents.common.trajectories import episode_returns, evaluate, summarize
+from tacsuite.agents.common.trajectories import episode_returns
 from tacsuite.common.progress import progress
 from tacsuite.common.validate import AT_LEAST_ONE, NON_NEGATIVE, OPEN_UNIT, UNIT, Interval
 from tacsuite.envs.datasets import to_d4rl
@@ -36,7 +37,6 @@ from tacsuite.envs.datasets import to_d4rl
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/iql"
-    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     steps: int = 5_000
     """Gradient steps."""
     batch: int = 256
@@ -70,11 +70,9 @@ def train(config: Config) -> dict:
         if prior is None:
             prior = _fit(config, run, rng, episodes)
         actor, _, _ = mlp_actor_from_saved(*prior)
-        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                      env_kwargs(config))
-        result = summarize(config.env, ev, time.perf_counter() - t0, prior[0]["curves"],
-                           dataset_max_return=float(episode_returns(episodes).max()))
-        run.write_result(result)
+        result = write_result(run, config, evaluate_actor(config, actor), t0,
+                              prior[0]["curves"],
+                              dataset_max_return=float(episode_returns(episodes).max()))
     return result
 
 

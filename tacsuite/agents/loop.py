@@ -50,6 +50,7 @@ from tacsuite.agents.common.amdp_planning import (
 from tacsuite.agents.common.continuing import (
     ContinuingConfig,
     ContinuingRun,
+    PolicyTableLearner,
     run_continuing,
     summary,  # noqa: F401 (the CLI line)
 )
@@ -83,7 +84,7 @@ class Config(ContinuingConfig):
 
 # --------------------------------------------------------------------------- model-based
 
-class TabularLOOP:
+class TabularLOOP(PolicyTableLearner):
     def __init__(self, S: int, A: int, delta: float, looser: float, width_scale: float,
                  tau: float):
         for name, val, ok in (("delta", delta, 0 < delta < 1), ("looser", looser, looser >= 1),
@@ -108,18 +109,12 @@ class TabularLOOP:
                           1.0)
         plan = value_targeted_evi(c.p_hat(), c.n, r_up, L, eps=1 / math.sqrt(t),
                                   scale=self.scale, tau=self.tau, v0=self.V)
-        old = self.policy
-        self.policy, self.V, self.pred = plan.policy, plan.bias, plan.backup
+        self.V, self.pred = plan.bias, plan.backup
         self.span_v = float(np.ptp(self.V))
         # Running sums of the played value at next states: the fit r^ + P^.V_f per pair.
         self.sv = c.N @ self.V
         self.svv = c.N @ (self.V * self.V)
-        self.replans += 1
-        self.gains.append(plan.gain)
-        return bool(np.any(old != self.policy))
-
-    def act(self, s: int, info: dict) -> int:
-        return int(self.policy[s])
+        return self.adopt(plan)
 
     def observe(self, s: int, a: int, r: float, s2: int, info: dict, t: int) -> bool:
         c = self.counts
@@ -140,13 +135,10 @@ class TabularLOOP:
             return self._plan(t)
         return False
 
-    def policy_table(self) -> np.ndarray:
-        return self.policy.copy()
-
 
 # ------------------------------------------------------------------ model-based, mixture
 
-class MixtureLOOP:
+class MixtureLOOP(PolicyTableLearner):
     """Model-based LOOP for a linear mixture model P(s'|s,a) = phi(s,a)^T mu(., s').
 
     The learner knows the basis phi(s, a) (d-dim, every pair) and fits the unknown
@@ -203,14 +195,8 @@ class MixtureLOOP:
 
         plan = span_iteration(backup, self.S, 1 / math.sqrt(max(self.n, 1)), self.tau, 20_000,
                               self.V)
-        old = self.policy
-        self.policy, self.V, self.pred = plan.policy, plan.bias, plan.backup
-        self.replans += 1
-        self.gains.append(plan.gain)
-        return bool(np.any(old != self.policy))
-
-    def act(self, s: int, info: dict) -> int:
-        return int(self.policy[s])
+        self.V, self.pred = plan.bias, plan.backup
+        return self.adopt(plan)
 
     def observe(self, s: int, a: int, r: float, s2: int, info: dict, t: int) -> bool:
         phi = self.phi[s, a]
@@ -229,9 +215,6 @@ class MixtureLOOP:
         if abs(self.pred[s, a] - fit) > self.c * width:
             return self._plan()
         return False
-
-    def policy_table(self) -> np.ndarray:
-        return self.policy.copy()
 
 
 # --------------------------------------------------------------------------- value-based

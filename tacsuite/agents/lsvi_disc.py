@@ -31,8 +31,6 @@ class Config(ContinuingConfig):
     env: str = "tacsuite/LinearAMDP-v0"
     """Environment id (Discrete observations and actions, info["features"] = phi(s, .))."""
     out: str = "runs/lsvi-disc"
-    """Run folder (config.json, metrics.jsonl, result.json, rewards.npy, switches.npy,
-    regret.png); empty writes nothing."""
     discount: float = 0.0
     """gamma; 0 picks 1 - 1/sqrt(T)."""
     span: float = 4.0

@@ -547,32 +547,27 @@ def summary(result: dict) -> str:
             f"({result['updates']} SAC updates, {result['model_refits']} model refits)")
 
 
+# The presets restate only defaults; `--help` takes each field's text from Config.
 @dataclass
 class VagramConfig(Config):
     loss: str = "vagram"
-    """Model loss: vagram, mle, mse, or none (model-free SAC)."""
 
 
 @dataclass
 class MLEConfig(Config):
     loss: str = "mle"
-    """Model loss: vagram, mle, mse, or none (model-free SAC)."""
 
 
 @dataclass
 class MSEConfig(Config):
     loss: str = "mse"
-    """Model loss: vagram, mle, mse, or none (model-free SAC)."""
 
 
 @dataclass
 class SACConfig(Config):
     loss: str = "none"
-    """Model loss: vagram, mle, mse, or none (model-free SAC)."""
     updates_per_step: int = 1
-    """SAC updates per env step once start_steps have passed."""
     out: str = "runs/sac"
-    """Run folder (config.json, metrics.jsonl, result.json, checkpoint, learning_curve.png)."""
 
 
 def _preset(config: type, what: str) -> types.SimpleNamespace:

@@ -31,14 +31,15 @@ from tacsuite.agents.common.mdn import MixtureDensityPolicy
 from tacsuite.agents.common.offline import (
     MLP_ACTOR,
     OfflineConfig,
-    env_kwargs,
+    evaluate_actor,
     mlp_actor_from_saved,
     open_run,
     resumed_agent,
     save_mlp_actor,
     start,
+    write_result,
 )
-from tacsuite.agents.common.trajectories import episode_returns, evaluate, summarize
+from tacsuite.agents.common.trajectories import episode_returns
 from tacsuite.agents.rcsl import RCSLPolicy, conditioning_target
 from tacsuite.common.progress import progress
 from tacsuite.common.validate import AT_LEAST_ONE, Interval
@@ -125,14 +126,11 @@ def train(config: Config) -> dict:
         actor, _, _ = mlp_actor_from_saved(*prior)
         meta = prior[0]
         tick = time.perf_counter()
-        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                      env_kwargs(config), record=True)
+        ev = evaluate_actor(config, actor, record=True)
         stage = dict(meta["stage_seconds"], eval=time.perf_counter() - tick)
         run.save_array("eval_paths", ev["paths"])
-        result = summarize(config.env, ev, time.perf_counter() - t0, meta["curves"],
-                           stage_seconds=stage, target_return=meta["target"],
-                           **meta["summary"])
-        run.write_result(result)
+        result = write_result(run, config, ev, t0, meta["curves"], stage_seconds=stage,
+                              target_return=meta["target"], **meta["summary"])
     return result
 
 

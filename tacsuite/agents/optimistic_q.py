@@ -20,6 +20,7 @@ import numpy as np
 from tacsuite.agents.common.continuing import (
     ContinuingConfig,
     ContinuingRun,
+    PolicyTableLearner,
     run_continuing,
     summary,  # noqa: F401 (the CLI line)
 )
@@ -28,8 +29,6 @@ from tacsuite.agents.common.continuing import (
 @dataclass
 class Config(ContinuingConfig):
     out: str = "runs/optimistic-q"
-    """Run folder (config.json, metrics.jsonl, result.json, rewards.npy, switches.npy,
-    regret.png); empty writes nothing."""
     horizon: float = 0.0
     """Effective horizon H, gamma = 1 - 1/H; 0 picks (T / (S A))^(1/3)."""
     bonus_scale: float = 1.0
@@ -38,7 +37,7 @@ class Config(ContinuingConfig):
     """Confidence level delta in the bonus."""
 
 
-class OptimisticQ:
+class OptimisticQ(PolicyTableLearner):
     def __init__(self, S: int, A: int, steps: int, horizon: float, bonus_scale: float,
                  delta: float):
         if horizon < 0 or bonus_scale < 0 or not 0 < delta < 1:
@@ -56,9 +55,6 @@ class OptimisticQ:
         self.policy = np.zeros(S, dtype=np.int64)
         self.replans, self.gains = 0, []
 
-    def act(self, s: int, info: dict) -> int:
-        return int(self.policy[s])
-
     def observe(self, s: int, a: int, r: float, s2: int, info: dict, t: int) -> bool:
         self.n[s, a] += 1
         tau = self.n[s, a]
@@ -74,9 +70,6 @@ class OptimisticQ:
                 self.replans += 1
                 return True
         return False
-
-    def policy_table(self) -> np.ndarray:
-        return self.policy.copy()
 
 
 def run(config: Config) -> ContinuingRun:

@@ -10,7 +10,6 @@ from tacsuite.agents import bc
 @dataclass
 class Config(bc.Config):
     out: str = "runs/pbc"
-    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     fraction: float = 0.1
     """Share of episodes (best returns first) to clone."""
 

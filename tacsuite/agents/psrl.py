@@ -19,6 +19,7 @@ from tacsuite.agents.common.amdp_planning import relative_value_iteration
 from tacsuite.agents.common.continuing import (
     ContinuingConfig,
     ContinuingRun,
+    PolicyTableLearner,
     run_continuing,
     summary,  # noqa: F401 (the CLI line)
 )
@@ -28,15 +29,13 @@ from tacsuite.agents.common.tabular_stats import TabularCounts
 @dataclass
 class Config(ContinuingConfig):
     out: str = "runs/psrl"
-    """Run folder (config.json, metrics.jsonl, result.json, rewards.npy, switches.npy,
-    regret.png); empty writes nothing."""
     prior: float = 1.0
     """Total Dirichlet prior mass of each transition row (spread evenly over the states)."""
     aperiodicity: float = 0.5
     """tau of the aperiodic transform used by relative value iteration."""
 
 
-class PSRL:
+class PSRL(PolicyTableLearner):
     def __init__(self, S: int, A: int, prior: float, tau: float, rng: np.random.Generator):
         if not prior > 0:
             raise ValueError(f"prior must be > 0, got {prior}")
@@ -57,16 +56,10 @@ class PSRL:
         R = np.clip(mean + self.rng.standard_normal(mean.shape) / np.sqrt(precision), 0, 1)
         plan = relative_value_iteration(P, R, eps=1 / math.sqrt(max(t, 1)), tau=self.tau,
                                         v0=self.bias)
-        old = self.policy
-        self.policy, self.bias = plan.policy, plan.bias
+        self.bias = plan.bias
         self.n_start = c.n.copy()
         self.last_length, self.start = t - self.start, t
-        self.replans += 1
-        self.gains.append(plan.gain)
-        return bool(np.any(old != self.policy))
-
-    def act(self, s: int, info: dict) -> int:
-        return int(self.policy[s])
+        return self.adopt(plan)
 
     def observe(self, s: int, a: int, r: float, s2: int, info: dict, t: int) -> bool:
         self.counts.add(s, a, r, s2)
@@ -74,9 +67,6 @@ class PSRL:
                 self.counts.n[s, a] > 2 * max(self.n_start[s, a], 0.5):
             return self._plan(t)
         return False
-
-    def policy_table(self) -> np.ndarray:
-        return self.policy.copy()
 
 
 def run(config: Config) -> ContinuingRun:

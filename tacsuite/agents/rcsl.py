@@ -20,20 +20,20 @@ from tacsuite.agents.common.offline import (
     MLP_ACTOR,
     Checkpoints,
     OfflineConfig,
-    env_kwargs,
+    evaluate_actor,
     mlp_actor_from_saved,
     open_run,
     resumed_agent,
     save_mlp_actor,
     start,
+    write_result,
 )
-from tacsuite.agents.common.trajectories import episode_returns, evaluate, flatten, summarize
+from tacsuite.agents.common.trajectories import episode_returns, flatten
 
 
 @dataclass
 class Config(OfflineConfig):
     out: str = "runs/rcsl"
-    """Run folder (config.json, metrics.jsonl, result.json, agent.json)."""
     epochs: int = 40
     """Training epochs."""
     hidden: tuple[int, ...] = (256, 256)
@@ -111,9 +111,7 @@ def train(config: Config) -> dict:
                                    {"train_loss": loss}, target=target)
         actor, _, _ = mlp_actor_from_saved(*prior)
         target = prior[0]["target"]
-        ev = evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
-                      env_kwargs(config))
-        result = summarize(config.env, ev, time.perf_counter() - t0, prior[0]["curves"],
-                           target_return=target, dataset_max_return=float(returns.max()))
-        run.write_result(result)
+        result = write_result(run, config, evaluate_actor(config, actor), t0,
+                              prior[0]["curves"], target_return=target,
+                              dataset_max_return=float(returns.max()))
     return result

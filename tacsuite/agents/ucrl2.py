@@ -20,6 +20,7 @@ from tacsuite.agents.common.amdp_planning import extended_value_iteration
 from tacsuite.agents.common.continuing import (
     ContinuingConfig,
     ContinuingRun,
+    PolicyTableLearner,
     run_continuing,
     summary,  # noqa: F401 (the CLI line)
 )
@@ -29,8 +30,6 @@ from tacsuite.agents.common.tabular_stats import TabularCounts
 @dataclass
 class Config(ContinuingConfig):
     out: str = "runs/ucrl2"
-    """Run folder (config.json, metrics.jsonl, result.json, rewards.npy, switches.npy,
-    regret.png); empty writes nothing."""
     delta: float = 0.05
     """Confidence level delta of the confidence sets."""
     width_scale: float = 1.0
@@ -39,7 +38,7 @@ class Config(ContinuingConfig):
     """tau of the aperiodic transform used by extended value iteration."""
 
 
-class UCRL2:
+class UCRL2(PolicyTableLearner):
     def __init__(self, S: int, A: int, delta: float, width_scale: float, tau: float):
         if not 0 < delta < 1:
             raise ValueError(f"delta must be in (0, 1), got {delta}")
@@ -62,16 +61,10 @@ class UCRL2:
         r_up = np.minimum(c.r_hat() + w_r, 1.0)
         plan = extended_value_iteration(c.p_hat(), r_up, w_p, eps=1 / math.sqrt(t),
                                         tau=self.tau, v0=self.bias)
-        old = self.policy
-        self.policy, self.bias = plan.policy, plan.bias
+        self.bias = plan.bias
         self.n_k = c.n.copy()
         self.nu[:] = 0
-        self.replans += 1
-        self.gains.append(plan.gain)
-        return bool(np.any(old != self.policy))
-
-    def act(self, s: int, info: dict) -> int:
-        return int(self.policy[s])
+        return self.adopt(plan)
 
     def observe(self, s: int, a: int, r: float, s2: int, info: dict, t: int) -> bool:
         self.counts.add(s, a, r, s2)
@@ -79,9 +72,6 @@ class UCRL2:
         if self.nu[s, a] >= max(1.0, self.n_k[s, a]):
             return self._plan(t)
         return False
-
-    def policy_table(self) -> np.ndarray:
-        return self.policy.copy()
 
 
 def run(config: Config) -> ContinuingRun:

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from gymnasium import spaces
 
-from tacsuite.envs.base import SuiteEnv
-from tacsuite.envs.binary_grid import (
-    ACTION_NAMES,
-    binary_space,
-    cells_of,
-    move,
-    rgb_grid,
-)
-from tacsuite.envs.validation import check_action, check_flag, check_int
+from tacsuite.envs.batched import BatchedDynamicsEnv
+from tacsuite.envs.binary_grid import ACTION_NAMES, cells_of, move, rgb_grid
+from tacsuite.envs.validation import check_flag, check_int
 
 PLAYER, ON, OFF = 0, 1, 2
 CHANNELS = 3
@@ -67,7 +60,7 @@ class ButtonGridDynamics:
         return nxt, success.astype(np.float64), np.zeros(b, bool)
 
 
-class ButtonGridEnv(SuiteEnv):
+class ButtonGridEnv(BatchedDynamicsEnv):
     """A grid of buttons toggled by stepping onto them; all on pays 1, then a new layout.
 
     ## Description
@@ -107,7 +100,6 @@ class ButtonGridEnv(SuiteEnv):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     continuing = True  # read by the online agents to pick their evaluation score
 
     def __init__(self, grid_size: int = 10, num_buttons: int = 3, spontaneous: bool = True,
@@ -118,10 +110,7 @@ class ButtonGridEnv(SuiteEnv):
         self.grid_size, self.num_buttons = grid_size, num_buttons
         self._set_render_mode(render_mode)
         p = 1.0 / (10 * grid_size**2) if spontaneous else 0.0
-        self.dynamics = ButtonGridDynamics(grid_size, num_buttons, p)
-        self.action_space = spaces.Discrete(len(ACTION_NAMES))
-        self.observation_space = binary_space(self.dynamics.obs_dim)
-        self._obs = self.dynamics.reset(np.random.default_rng(0))
+        self._set_dynamics(ButtonGridDynamics(grid_size, num_buttons, p), len(ACTION_NAMES))
 
     def _channel(self, c: int) -> np.ndarray:
         return self._obs[0].reshape(self.grid_size, self.grid_size, CHANNELS)[:, :, c] > 0.5
@@ -142,16 +131,6 @@ class ButtonGridEnv(SuiteEnv):
         """Whether each button of `button_cells` is on."""
         on = self._channel(ON)
         return np.array([on[r, c] for r, c in self.button_cells])
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._obs = self.dynamics.reset(self.np_random)
-        return self._obs[0].copy(), {}
-
-    def step(self, action):
-        a = check_action(self.action_space, action)
-        self._obs, reward, _ = self.dynamics.step(self._obs, np.array([a]), self.np_random)
-        return self._obs[0].copy(), float(reward[0]), False, False, {}
 
     def _render_rgb(self) -> np.ndarray:
         return rgb_grid([(self._channel(OFF), (120, 120, 120)), (self._channel(ON), (40, 170, 60)),

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from gymnasium import spaces
 
-from tacsuite.envs.base import SuiteEnv
-from tacsuite.envs.binary_grid import binary_space
-from tacsuite.envs.validation import check_action, check_flag, check_int
+from tacsuite.envs.batched import BatchedDynamicsEnv
+from tacsuite.envs.validation import check_flag, check_int
 
 
 class PanFluteDynamics:
@@ -48,7 +46,7 @@ class PanFluteDynamics:
         return nxt, reward, np.zeros(len(obs), bool)
 
 
-class PanFluteEnv(SuiteEnv):
+class PanFluteEnv(BatchedDynamicsEnv):
     """Shift registers of lengths 1..n that pay when the pipes are played in timed order.
 
     ## Description
@@ -91,7 +89,6 @@ class PanFluteEnv(SuiteEnv):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     continuing = True  # read by the online agents to pick their evaluation score
 
     def __init__(self, num_pipes: int = 5, spontaneous: bool = True,
@@ -100,10 +97,8 @@ class PanFluteEnv(SuiteEnv):
         spontaneous = check_flag("spontaneous", spontaneous)
         self.num_pipes = num_pipes
         self._set_render_mode(render_mode)
-        self.dynamics = PanFluteDynamics(num_pipes, 1.0 / num_pipes**2 if spontaneous else 0.0)
-        self.action_space = spaces.Discrete(num_pipes)
-        self.observation_space = binary_space(self.dynamics.obs_dim)
-        self._obs = self.dynamics.reset(np.random.default_rng(0))
+        self._set_dynamics(
+            PanFluteDynamics(num_pipes, 1.0 / num_pipes**2 if spontaneous else 0.0), num_pipes)
 
     @property
     def pipes(self) -> list[np.ndarray]:
@@ -114,16 +109,6 @@ class PanFluteEnv(SuiteEnv):
     def rewarding_order(self) -> tuple[int, ...]:
         """Pipes to play on consecutive steps so that the step after pays 1."""
         return tuple(range(self.num_pipes - 1, -1, -1))
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._obs = self.dynamics.reset(self.np_random)
-        return self._obs[0].copy(), {}
-
-    def step(self, action):
-        a = check_action(self.action_space, action)
-        self._obs, reward, _ = self.dynamics.step(self._obs, np.array([a]), self.np_random)
-        return self._obs[0].copy(), float(reward[0]), False, False, {}
 
     def _render_rgb(self) -> np.ndarray:
         n, scale = self.num_pipes, 12

@@ -5,18 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from gymnasium import spaces
 
-from tacsuite.envs.base import SuiteEnv
-from tacsuite.envs.binary_grid import (
-    ACTION_NAMES,
-    MOVES,
-    binary_space,
-    cells_of,
-    move,
-    rgb_grid,
-)
-from tacsuite.envs.validation import check_action, check_flag, check_int
+from tacsuite.envs.batched import BatchedDynamicsEnv
+from tacsuite.envs.binary_grid import ACTION_NAMES, MOVES, cells_of, move, rgb_grid
+from tacsuite.envs.validation import check_flag, check_int
 
 PLAYER, GOAL, WALL, EMPTY = 0, 1, 2, 3
 CHANNELS = 4
@@ -98,7 +90,7 @@ class ProcMazeDynamics:
         return nxt.reshape(b, -1), np.full(b, -1.0), new == goal
 
 
-class ProcMazeEnv(SuiteEnv):
+class ProcMazeEnv(BatchedDynamicsEnv):
     """Reach the goal of a maze that is generated anew every episode; -1 per step.
 
     ## Description
@@ -139,7 +131,6 @@ class ProcMazeEnv(SuiteEnv):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     continuing = False  # read by the online agents to pick their evaluation score
 
     def __init__(self, grid_size: int = 4, spontaneous: bool = True,
@@ -149,10 +140,7 @@ class ProcMazeEnv(SuiteEnv):
         self.grid_size = grid_size
         self._set_render_mode(render_mode)
         p = teleport_probability(grid_size) if spontaneous else 0.0
-        self.dynamics = ProcMazeDynamics(grid_size, p)
-        self.action_space = spaces.Discrete(len(ACTION_NAMES))
-        self.observation_space = binary_space(self.dynamics.obs_dim)
-        self._obs = self.dynamics.reset(np.random.default_rng(0))
+        self._set_dynamics(ProcMazeDynamics(grid_size, p), len(ACTION_NAMES))
 
     def _channel(self, c: int) -> np.ndarray:
         return self._obs[0].reshape(self.grid_size, self.grid_size, CHANNELS)[:, :, c] > 0.5
@@ -171,16 +159,6 @@ class ProcMazeEnv(SuiteEnv):
     def goal(self) -> tuple[int, int]:
         r, c = np.argwhere(self._channel(GOAL))[0]
         return int(r), int(c)
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        super().reset(seed=seed)
-        self._obs = self.dynamics.reset(self.np_random)
-        return self._obs[0].copy(), {}
-
-    def step(self, action):
-        a = check_action(self.action_space, action)
-        self._obs, reward, term = self.dynamics.step(self._obs, np.array([a]), self.np_random)
-        return self._obs[0].copy(), float(reward[0]), bool(term[0]), False, {}
 
     def _render_rgb(self) -> np.ndarray:
         return rgb_grid([(self._channel(WALL), (60, 60, 60)), (self._channel(GOAL), (40, 170, 60)),

@@ -44,6 +44,30 @@ class StreamLearner(Protocol):
         ...
 
 
+class PolicyTableLearner:
+    """A stream learner that plays one action per state from its table `policy`, the
+    table being replaced whenever it replans."""
+
+    policy: np.ndarray
+    replans: int
+    gains: list[float]
+
+    def act(self, s: int, info: dict) -> int:
+        return int(self.policy[s])
+
+    def policy_table(self) -> np.ndarray:
+        return self.policy.copy()
+
+    def adopt(self, plan) -> bool:
+        """Play `plan`'s policy from now on and record its gain; True when the policy
+        changed."""
+        changed = bool(np.any(self.policy != plan.policy))
+        self.policy = plan.policy
+        self.replans += 1
+        self.gains.append(plan.gain)
+        return changed
+
+
 @dataclass
 class ContinuingConfig:
     env: str = "tacsuite/RiverSwim-v0"

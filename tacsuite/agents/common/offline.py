@@ -1,4 +1,5 @@
-"""The configuration fields, checks, run folder and saved actor every offline agent shares."""
+"""The configuration fields, checks, run folder, evaluation and saved actor every offline
+agent shares."""
 
 from __future__ import annotations
 
@@ -114,6 +115,30 @@ def resumed_agent(run: RunDir, kinds: tuple[str, ...]) -> tuple[dict, dict] | No
         return None
     _, meta, arrays = saved.load_agent(run.path, kinds=kinds)
     return meta, arrays
+
+
+def evaluate_actor(config: OfflineConfig, actor, *, record: bool = False) -> dict:
+    """`trajectories.evaluate` of `actor` in config.env for config.eval_episodes episodes.
+
+    Training seed s evaluates on episodes reset with seeds 10,000 s, 10,000 s + 1, ...:
+    runs of different seeds are tested on different episodes."""
+    from tacsuite.agents.common.trajectories import evaluate
+
+    return evaluate(config.env, actor, config.eval_episodes, 10_000 * config.seed,
+                    env_kwargs(config), record=record)
+
+
+def write_result(run: RunDir, config: OfflineConfig, evaluation: dict, t0: float,
+                 curves: dict, **extra) -> dict:
+    """Write and return result.json (`trajectories.summarize`) of a run started at
+    `time.perf_counter()` = t0."""
+    import time
+
+    from tacsuite.agents.common.trajectories import summarize
+
+    result = summarize(config.env, evaluation, time.perf_counter() - t0, curves, **extra)
+    run.write_result(result)
+    return result
 
 
 # ---------------------------------------------------------------- the MLP actor

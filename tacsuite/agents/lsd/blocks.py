@@ -1,5 +1,6 @@
-"""What the block learners (ISI-CombUCB1, CombUCB1) share: the base arms they estimate,
-the enumeration of every block of L plays, and the UCB indices of CombUCB1.
+"""What the block learners (ISI-CombUCB1, CombUCB1) share: their options and set-up, the
+base arms they estimate, the enumeration of every block of L plays, and the UCB indices
+of CombUCB1.
 
 Base arms. A play is attributed to the base arm (arm, key). In the "delay" view (the
 model of Laforgue et al.'s experiments: a payoff depends only on the rounds since the
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tacsuite.agents.lsd.online import StateEstimates
+from tacsuite.envs.lsd_instance import LSDInstance
 
 MAX_SEQUENCES = 60_000
 VIEWS = ("auto", "delay", "lsd")
@@ -211,6 +213,56 @@ def make_oracle(oracle: str, view: str, k: int, length: int):
     from tacsuite.agents.lsd.block_lp import BlockLP
 
     return BlockLP(k, length)
+
+
+@dataclass
+class BlockConfig:
+    """The options ISI-CombUCB1 and CombUCB1 share; each restates `d`, which sets a block
+    of d + 1 plays for the one and of d plays for the other."""
+
+    seed: int = 0
+    """Seed of the reward noise."""
+    d: int = 0
+    """Block length parameter (0: automatic)."""
+    alpha: float = 1.5
+    """Confidence width sqrt(alpha * log t / n)."""
+    states: str = "auto"
+    """Base-arm states: delay (delay-only instances), lsd (signed run/rest states) or auto
+    (delay when the instance is delay-only)."""
+    oracle: str = "auto"
+    """Block oracle: lp (the authors' LP rounding, delay states only), exact (score
+    every block), auto (lp on delay states, else exact)."""
+    refresh: str = "block"
+    """When indices are recomputed: block (all, at each block start) or visited (the
+    authors' code: after each counted play, those of the states the arms sit in)."""
+    ties: str = "first"
+    """Best blocks (exact oracle) or arms (lp rounding) tied in score: first (the
+    lexicographically first block, the lowest arm) or random (a seeded uniform draw)."""
+
+
+class BlockLearner:
+    """A learner that plays whole blocks of `length` arms, each block chosen from the UCB
+    indices of the base arms, and counts plays into those estimates."""
+
+    def __init__(self, instance: LSDInstance, config: BlockConfig, length: int):
+        if config.d < 0:
+            raise ValueError(f"d must be >= 0 (0: automatic), got {config.d}")
+        if not config.alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {config.alpha}")
+        self.k, M = instance.k, instance.tau_max
+        self.view = resolve_view(config.states, instance.is_delay_only)
+        cap = min(length, M + 1 if self.view == "delay" else M)
+        self.blocks = enumerate_blocks(self.k, length, self.view, cap)
+        self.table = UCBTable(self.k, cap, length, config.alpha, config.refresh)
+        self.lp = make_oracle(config.oracle, self.view, self.k, length)
+        self.queue: list[int] = []
+        self.rng = tie_rng(config.ties, config.seed)
+
+    def count(self, t: int, arm: int, state: int, reward: float) -> None:
+        """Add the play of `arm` in the env's signed `state` at round t to its base arm."""
+        self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
+        if self.table.refresh == "visited":
+            self.table.revisit(t + 1, state_keys(self.state, self.view, self.blocks.cap))
 
 
 def repeat_values(idx: np.ndarray, blocks: Blocks) -> np.ndarray:

@@ -22,58 +22,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from tacsuite.agents.lsd.blocks import (
-    UCBTable,
+    BlockConfig,
+    BlockLearner,
     default_length,
-    enumerate_blocks,
     first_play_keys,
-    key_of,
-    make_oracle,
     repeat_values,
-    resolve_view,
-    state_keys,
-    tie_rng,
 )
 from tacsuite.agents.lsd.online import LearnResult, run
 from tacsuite.envs.lsd_instance import LSDInstance
 
 
 @dataclass
-class CombUCB1Config:
-    seed: int = 0
-    """Seed of the reward noise."""
+class CombUCB1Config(BlockConfig):
     d: int = 0
     """Block length (0: the largest d with k^(d+1) <= 4096, the length ISI-CombUCB1 uses
     minus one). Laforgue et al. use d = 3 on Figure 3 and d = 10 on Figure 4."""
-    alpha: float = 1.5
-    """Confidence width sqrt(alpha * log t / n)."""
-    states: str = "auto"
-    """Base-arm states: delay, lsd or auto (delay when the instance is delay-only)."""
-    oracle: str = "auto"
-    """Block oracle: lp (the authors' LP rounding, delay states only), exact (score
-    every block), auto (lp on delay states, else exact)."""
-    refresh: str = "block"
-    """When indices are recomputed: block (all, at each block start) or visited (the
-    authors' code: after each counted play, those of the states the arms sit in)."""
-    ties: str = "first"
-    """Best blocks (exact oracle) or arms (lp rounding) tied in score: first (the
-    lexicographically first block, the lowest arm) or random (a seeded uniform draw)."""
 
 
-class CombUCB1:
+class CombUCB1(BlockLearner):
     def __init__(self, instance: LSDInstance, config: CombUCB1Config):
-        if config.d < 0:
-            raise ValueError(f"d must be >= 0 (0: automatic), got {config.d}")
-        if not config.alpha > 0:
-            raise ValueError(f"alpha must be > 0, got {config.alpha}")
-        self.k, M = instance.k, instance.tau_max
-        self.view = resolve_view(config.states, instance.is_delay_only)
-        L = config.d or default_length(self.k) - 1
-        cap = min(L, M + 1 if self.view == "delay" else M)
-        self.blocks = enumerate_blocks(self.k, L, self.view, cap)
-        self.table = UCBTable(self.k, cap, L, config.alpha, config.refresh)
-        self.lp = make_oracle(config.oracle, self.view, self.k, L)
-        self.queue: list[int] = []
-        self.rng = tie_rng(config.ties, config.seed)
+        super().__init__(instance, config, config.d or default_length(instance.k) - 1)
 
     def scores(self, idx: np.ndarray, state: np.ndarray) -> np.ndarray:
         """The UCB sum of every block started in the env's signed `state`."""
@@ -107,9 +75,7 @@ class CombUCB1:
         return self.queue.pop(0)
 
     def update(self, t: int, arm: int, state: int, reward: float) -> None:
-        self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
-        if self.table.refresh == "visited":
-            self.table.revisit(t + 1, state_keys(self.state, self.view, self.blocks.cap))
+        self.count(t, arm, state, reward)
 
 
 def learn(instance: LSDInstance, config: CombUCB1Config | None = None) -> LearnResult:

@@ -38,59 +38,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tacsuite.agents.lsd.blocks import (
-    UCBTable,
-    default_length,
-    enumerate_blocks,
-    key_of,
-    make_oracle,
-    repeat_values,
-    resolve_view,
-    state_keys,
-    tie_rng,
-)
+from tacsuite.agents.lsd.blocks import BlockConfig, BlockLearner, default_length, repeat_values
 from tacsuite.agents.lsd.online import LearnResult, run
 from tacsuite.envs.lsd_instance import LSDInstance
 
 
 @dataclass
-class ISICombUCB1Config:
-    seed: int = 0
-    """Seed of the reward noise."""
+class ISICombUCB1Config(BlockConfig):
     d: int = 0
     """Block length minus one (0: the largest d with k^(d+1) <= 4096). Laforgue et al.
     use d = 3 on their Figure 3 instance and d = 10 on Figure 4."""
-    alpha: float = 1.5
-    """Confidence width sqrt(alpha * log t / n)."""
-    states: str = "auto"
-    """Base-arm states: delay (delay-only instances), lsd (signed run/rest states) or auto
-    (delay when the instance is delay-only)."""
-    oracle: str = "auto"
-    """Block oracle: lp (the authors' LP rounding, delay states only), exact (score
-    every block), auto (lp on delay states, else exact)."""
-    refresh: str = "block"
-    """When indices are recomputed: block (all, at each block start) or visited (the
-    authors' code: after each counted play, those of the states the arms sit in)."""
-    ties: str = "first"
-    """Best blocks (exact oracle) or arms (lp rounding) tied in score: first (the
-    lexicographically first block, the lowest arm) or random (a seeded uniform draw)."""
 
 
-class ISICombUCB1:
+class ISICombUCB1(BlockLearner):
     def __init__(self, instance: LSDInstance, config: ISICombUCB1Config):
-        if config.d < 0:
-            raise ValueError(f"d must be >= 0 (0: automatic), got {config.d}")
-        if not config.alpha > 0:
-            raise ValueError(f"alpha must be > 0, got {config.alpha}")
-        k, M = instance.k, instance.tau_max
-        self.view = resolve_view(config.states, instance.is_delay_only)
-        L = config.d + 1 if config.d else default_length(k)
-        cap = min(L, M + 1 if self.view == "delay" else M)
-        self.blocks = enumerate_blocks(k, L, self.view, cap)
-        self.table = UCBTable(k, cap, L, config.alpha, config.refresh)
-        self.lp = make_oracle(config.oracle, self.view, k, L)
-        self.queue: list[int] = []
-        self.rng = tie_rng(config.ties, config.seed)
+        super().__init__(instance, config,
+                         config.d + 1 if config.d else default_length(instance.k))
         self.played: list[int] = []
 
     def act(self, t: int, state: np.ndarray) -> int:
@@ -111,9 +74,7 @@ class ISICombUCB1:
         opening = all(a == arm for a in self.played)
         self.played.append(arm)
         if seen and not (self.view == "lsd" and opening):
-            self.table.add(arm, key_of(state, self.view, self.blocks.cap), reward)
-            if self.table.refresh == "visited":
-                self.table.revisit(t + 1, state_keys(self.state, self.view, self.blocks.cap))
+            self.count(t, arm, state, reward)
 
 
 def learn(instance: LSDInstance, config: ISICombUCB1Config | None = None) -> LearnResult:
