@@ -156,6 +156,29 @@ class QuasiStaticGel(GelGeometry):
         return out
 
     @ti.kernel
+    def indenter_torque(self, x: ti.template()) -> ti.types.vector(3, ti.f64):
+        """Torque of the normal penalty forces on the indenter about its reference point."""
+        out = ti.Vector.zero(ti.f64, 3)
+        c = self.indenter.pos[0]
+        for k in range(self.k):
+            i = self.cidx[k]
+            phi, n = self.indenter.sdf(x[i], 0)
+            if phi < 0:
+                out += ti.cast((x[i] - c).cross(self.kn[None] * self.carea[k] * phi * n),
+                               ti.f64)
+        return out
+
+    def mirrored(self, v, pseudo: bool = False) -> list:
+        """The whole model's sum of a quarter's (or half's) vector v: a mirror plane
+        x_a = 0 doubles the components a vector keeps under it and cancels the others (a
+        torque, `pseudo`, keeps only its component along a)."""
+        out = np.asarray(v, dtype=np.float64).copy()
+        for a in self.symmetry_planes:
+            keep = np.arange(3) == a if pseudo else np.arange(3) != a
+            out = np.where(keep, 2.0 * out, 0.0)
+        return out.tolist()
+
+    @ti.kernel
     def normal_force_gradient(self, x: ti.template(), out: ti.template()):
         """out = dF_z/dx with F_z = sum kn A phi n_z, the indenter's normal force."""
         for i in range(self.n):
@@ -432,7 +455,8 @@ class QuasiStaticGel(GelGeometry):
         mult = 2 ** len(self.symmetry_planes)
         Fz = float(f[2]) * mult
         radius = float(np.sqrt(max(2.5 * f[3] / f[2], 0.0))) if f[2] > 0 else 0.0
-        return {"force": Fz, "force_vector": [float(v) * mult for v in f[:3]],
+        return {"force": Fz, "force_vector": self.mirrored(f[:3]),
+                "torque_vector": self.mirrored(self.indenter_torque(self.x), pseudo=True),
                 "contact_radius": radius}
 
     def adjoint_solve(self, rhs, rtol: float | None = None, max_cg: int = 20000) -> dict:

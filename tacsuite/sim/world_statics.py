@@ -23,8 +23,11 @@ stick/slip fixed point; this module only maps the world onto it and back:
   pair's friction anchors where the stick/slip solve left them (in the kinematic body's
   frame, as the explicit contact law keeps them), so `world.step` can go on from an
   equilibrium. The friction history of successive static solves (each is a load step)
-  is kept; once the world has been stepped, reset or set in between, it starts afresh
-  (nodes in contact stick where they are).
+  is kept, the anchors riding on the kinematic body from one solve to the next (so
+  moving it sideways or turning it drags the sticking nodes: a quasi-static slide or
+  twist); once the world has been stepped, reset or set in between, it starts afresh
+  (nodes in contact stick where they are). Gradients go back through every solve of the
+  history (`friction_history`).
 
 Not covered: gravity (body forces are not part of the static problem: refused), more
 than one pair acting on the body, dynamic rigid bodies and joints, gradients by the
@@ -33,7 +36,7 @@ kinematic body's rotation.
 
 import numpy as np
 
-from tacsuite.sim import material
+from tacsuite.sim import friction_history, material
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.fem_body import FEMBody
 from tacsuite.sim.friction_statics import FrictionalQuasiStaticGel
@@ -44,7 +47,7 @@ from tacsuite.sim.statics import QuasiStaticGel
 
 ti = import_taichi()
 
-_HISTORY = ("state", "anchor", "anchor_next", "load")
+_HISTORY = ("state", "anchor", "anchor_next", "load", "ajac", "lim")
 
 
 @ti.data_oriented
@@ -106,6 +109,7 @@ class StaticSolver:
         self.world, self.pair, self.body, self.rigid = world, p, p.a, p.b
         self.gel = None
         self._history = {}        # env -> friction history of its last static solve
+        self._steps = {}          # env -> every load step of that history (for gradients)
         self._token = None        # the world state the last solve wrote
         self._env = None          # the environment the gel holds
         self._frames = {}
@@ -182,8 +186,10 @@ class StaticSolver:
         w = self.world
         return self._token is not None and w.n_steps == 0 and w._ckpt[0][0] is self._token
 
-    def _load(self, b: int, x_world: np.ndarray, history: bool) -> None:
-        Rg, pg, _, _ = self._frames[b]
+    def _load(self, b: int, x_world: np.ndarray, history: bool, carry: bool = False) -> None:
+        """Environment b's state into the gel; with `carry`, a new load step: anchors move
+        with the kinematic body to its new pose (each is a material point of its surface)."""
+        Rg, pg, Rr, pr = self._frames[b]
         gel = self.gel
         gel.x.from_numpy(((x_world - pg) @ Rg).astype(gel.npf))
         if self.frictional:
@@ -191,9 +197,17 @@ class StaticSolver:
             if h is None:
                 gel.state.fill(0)
                 gel.load.fill(0)
+                gel.ajac.fill(0)
             else:
                 for k in _HISTORY:
                     getattr(gel, k).from_numpy(h[k])
+                if carry:
+                    on = h["state"] != 0
+                    moved = ((h["anchor_local"] @ Rr.T + pr) - pg) @ Rg
+                    gel.anchor_next.from_numpy(
+                        np.where(on[:, None], moved, h["anchor_next"]).astype(gel.npf))
+                    jac = np.where(on[:, None, None], np.eye(3), 0.0)
+                    gel.ajac.from_numpy(jac.astype(gel.npf))
         self._env = b
 
     # ----- solving -------------------------------------------------------------------------
@@ -203,8 +217,9 @@ class StaticSolver:
         scale: multiply each environment's displacement from rest by this factor before
         solving (a predictor for proportional loading). kw go to `QuasiStaticGel.solve`.
         Returns per environment {"newton", "force" (normal force in the FEM body's z),
-        "force_vector" (world frame), "contact_radius"}, forces on the kinematic body of the
-        whole (unfolded) model. Raises NotConverged with the solver's message.
+        "force_vector" and "torque_vector" (about the kinematic body's origin; world frame),
+        "contact_radius"}, the contact's force and torque on the kinematic body of the whole
+        (unfolded) model. Raises NotConverged with the solver's message.
         """
         w = self.world
         if not hasattr(w, "_t"):
@@ -217,7 +232,7 @@ class StaticSolver:
         pair_state = state[self.pair.name]
         out = []
         for b in range(w.batch):
-            self._load(b, x_all[b], history)
+            self._load(b, x_all[b], history, carry=True)
             self._configure(b)
             if scale is not None:
                 gel.scale_displacement(float(scale))
@@ -231,13 +246,22 @@ class StaticSolver:
             x = gel.x.to_numpy().astype(np.float64)
             x_all[b] = x @ Rg.T + pg
             if self.frictional:
-                self._history[b] = {k: getattr(gel, k).to_numpy() for k in _HISTORY}
+                if not history:
+                    self._steps[b] = []
+                if self.pair.values["mu"][b] > 0:
+                    self._steps.setdefault(b, []).append(
+                        friction_history.snapshot(gel, self._frames[b], scale))
+                h = {k: getattr(gel, k).to_numpy() for k in _HISTORY}
+                h["anchor_local"] = (((h["anchor_next"].astype(np.float64) @ Rg.T + pg) - pr)
+                                     @ Rr)
+                self._history[b] = h
                 a, s = self._anchors(b)
                 pair_state["anchor"][b], pair_state["stuck"][b] = a, s
             else:
                 pair_state["stuck"][b] = 0.0
             out.append({"newton": info["newton"], "force": res["force"],
                         "force_vector": (Rg @ np.asarray(res["force_vector"])).tolist(),
+                        "torque_vector": (Rg @ np.asarray(res["torque_vector"])).tolist(),
                         "contact_radius": res["contact_radius"]})
         w.set_state({self.body.name: {"x": x_all, "v": np.zeros_like(x_all),
                                       "pose": self.poses[self.body.name]},
@@ -251,9 +275,7 @@ class StaticSolver:
         gel = self.gel
         P = self.pair.P
         h = self._history[b]
-        Rg, pg, Rr, pr = self._frames[b]
-        anchor_g = h["anchor_next"].astype(np.float64)[:P]
-        local = ((anchor_g @ Rg.T + pg) - pr) @ Rr
+        local = h["anchor_local"][:P]
         touching = gel.node_distances()[:P] < 0
         stuck = ((h["state"][:P] != 0) & touching).astype(np.float64)
         return local * stuck[:, None], stuck
@@ -275,19 +297,32 @@ class StaticSolver:
 
         dL_dx: (n, 3) world-frame derivative of L by the FEM body's node positions in
         environment env. Returns {"params": {body: {"E", "nu"}, pair: {"kn", "kt", "mu"}},
-        "actions": {kinematic body: d/d(its position) (3,)}}, from one checked adjoint
-        solve; friction gradients hold the contact history of earlier solves fixed
-        (`friction_statics`).
+        "actions": {kinematic body: d/d(its position) (3,)}, "action_steps": {kinematic
+        body: (S, 3) d/d(its position) at each of the S solves of the friction history,
+        the last one the solve just done}}, in the world frame, from one checked adjoint
+        solve per step. With friction the derivatives go back through every step of the
+        history, each step's anchors depending on the one before
+        (`friction_history`, which also says what is held fixed); the parameters are
+        taken to be the same in every step.
         """
         self._hold(env)
         Rg = self._frames[env][0]
-        if dL_dx is None:
-            raw = self.gel.force_gradients()
-        else:
+        g = None
+        if dL_dx is not None:
             g = np.asarray(dL_dx, dtype=np.float64)
             if g.shape != (self.body.n, 3):
                 raise ValueError(f"dL_dx must have shape ({self.body.n}, 3), got {g.shape}")
-            raw = self.gel.loss_gradients(g @ Rg)
+            if not np.all(np.isfinite(g)):
+                raise ValueError("dL_dx must be finite")
+        steps = self._steps.get(env, []) if self.frictional else []
+        if len(steps) > 1 and self.pair.values["mu"][env] > 0:
+            raw = friction_history.sequence_gradients(self.gel, steps,
+                                                      None if g is None else g @ Rg)
+            per_step = [snap["frames"][0] @ p
+                        for snap, p in zip(steps, raw["positions"], strict=True)]
+        else:
+            raw = self.gel.force_gradients() if g is None else self.gel.loss_gradients(g @ Rg)
+            per_step = [Rg @ np.asarray(raw["position"], dtype=float)]
         v = self.body.values
         (mE, mnu), (lE, lnu) = material.snh_params_jacobian(v["E"][env], v["nu"][env])
         return {"params": {self.body.name: {"E": raw["mu"] * mE + raw["lam"] * lE,
@@ -295,4 +330,5 @@ class StaticSolver:
                            self.pair.name: {"kn": float(raw["kn"]),
                                             "kt": float(raw.get("kt", 0.0)),
                                             "mu": float(raw.get("mu_f", 0.0))}},
-                "actions": {self.rigid.name: Rg @ np.asarray(raw["position"], dtype=float)}}
+                "actions": {self.rigid.name: Rg @ np.asarray(raw["position"], dtype=float)},
+                "action_steps": {self.rigid.name: np.array(per_step)}}
