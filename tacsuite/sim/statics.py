@@ -141,9 +141,10 @@ class QuasiStaticGel(GelGeometry):
         return total
 
     @ti.kernel
-    def indenter_force(self, x: ti.template()) -> ti.types.vector(4, ti.f64):
-        """(force on the indenter (3), sum of F_z r^2 about the indenter axis)."""
-        out = ti.Vector.zero(ti.f64, 4)
+    def indenter_force(self, x: ti.template()) -> ti.types.vector(7, ti.f64):
+        """(force on the indenter (3), sum of F_z r^2 about the indenter axis, torque of the
+        normal penalty forces about the indenter's reference point (3))."""
+        out = ti.Vector.zero(ti.f64, 7)
         c = self.indenter.pos[0]
         for k in range(self.k):
             i = self.cidx[k]
@@ -152,20 +153,8 @@ class QuasiStaticGel(GelGeometry):
                 f = self.kn[None] * self.carea[k] * phi * n     # = -(force on the node)
                 d = x[i] - c
                 r2 = d[0] * d[0] + d[1] * d[1]
-                out += ti.Vector([f[0], f[1], f[2], f[2] * r2], ti.f64)
-        return out
-
-    @ti.kernel
-    def indenter_torque(self, x: ti.template()) -> ti.types.vector(3, ti.f64):
-        """Torque of the normal penalty forces on the indenter about its reference point."""
-        out = ti.Vector.zero(ti.f64, 3)
-        c = self.indenter.pos[0]
-        for k in range(self.k):
-            i = self.cidx[k]
-            phi, n = self.indenter.sdf(x[i], 0)
-            if phi < 0:
-                out += ti.cast((x[i] - c).cross(self.kn[None] * self.carea[k] * phi * n),
-                               ti.f64)
+                t = d.cross(f)
+                out += ti.Vector([f[0], f[1], f[2], f[2] * r2, t[0], t[1], t[2]], ti.f64)
         return out
 
     def mirrored(self, v, pseudo: bool = False) -> list:
@@ -456,7 +445,7 @@ class QuasiStaticGel(GelGeometry):
         Fz = float(f[2]) * mult
         radius = float(np.sqrt(max(2.5 * f[3] / f[2], 0.0))) if f[2] > 0 else 0.0
         return {"force": Fz, "force_vector": self.mirrored(f[:3]),
-                "torque_vector": self.mirrored(self.indenter_torque(self.x), pseudo=True),
+                "torque_vector": self.mirrored(f[4:], pseudo=True),
                 "contact_radius": radius}
 
     def adjoint_solve(self, rhs, rtol: float | None = None, max_cg: int = 20000) -> dict:
