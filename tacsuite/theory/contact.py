@@ -12,6 +12,12 @@
   published 1 + 1.133 chi + 1.283 chi^2 + 0.769 chi^3 + 0.0975 chi^4. Valid for chi up to
   about 1 and nu in [0.3, 0.5].
 - Flat-ended rigid cylinder (Boussinesq): F = 2 E* a d.
+- Tangential load of a pressed rigid sphere on a half-space (Cattaneo 1938, Mindlin 1949),
+  Coulomb friction mu, shear modulus G, contact radius a: the contact slips from the rim
+  inwards and Q / (mu P) = 1 - (1 - delta / delta*)^1.5 for a tangential displacement
+  delta up to the full-slip distance delta* = 3 mu P (2 - nu) / (16 G a).
+- Torsion of a pressed circle: without slip (Reissner-Sagoci) T = (16/3) G a^3 theta;
+  every point slipping under the Hertzian pressure (Lubkin 1951) T = (3 pi / 16) mu P a.
 """
 
 from __future__ import annotations
@@ -76,3 +82,36 @@ def flat_punch_force(depth, a: float, E: float, nu: float):
     """Rigid flat-ended cylinder of radius a on a half-space: F = 2 E* a d."""
     _check(depth=depth, a=a)
     return 2.0 * effective_modulus(E, nu) * a * np.asarray(depth, dtype=float)
+
+
+def shear_modulus(E: float, nu: float) -> float:
+    effective_modulus(E, nu)        # checks E and nu
+    return E / (2.0 * (1.0 + nu))
+
+
+def mindlin_slip_distance(P: float, a: float, mu: float, E: float, nu: float) -> float:
+    """delta*: the tangential displacement at which the whole contact slips (m)."""
+    _check(P=P, a=a, mu=mu)
+    if a <= 0:
+        raise ValueError(f"the contact radius must be positive, got a={a}")
+    return 3.0 * mu * P * (2.0 - nu) / (16.0 * shear_modulus(E, nu) * a)
+
+
+def mindlin_load_ratio(delta, P: float, a: float, mu: float, E: float, nu: float):
+    """Q / (mu P) after a monotone tangential displacement delta (1 from delta* on)."""
+    _check(delta=delta)
+    s = np.minimum(np.asarray(delta, dtype=float) / mindlin_slip_distance(P, a, mu, E, nu),
+                   1.0)
+    return 1.0 - (1.0 - s) ** 1.5
+
+
+def torsion_stiffness(a: float, E: float, nu: float) -> float:
+    """dT/dtheta of a circle of radius a bonded to (sticking on) a half-space (N m / rad)."""
+    _check(a=a)
+    return 16.0 / 3.0 * shear_modulus(E, nu) * a**3
+
+
+def lubkin_full_slip_torque(P: float, a: float, mu: float) -> float:
+    """Torque of a Hertzian contact slipping everywhere: (3 pi / 16) mu P a (N m)."""
+    _check(P=P, a=a, mu=mu)
+    return 3.0 * np.pi / 16.0 * mu * P * a

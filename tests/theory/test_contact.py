@@ -46,8 +46,32 @@ def test_dome_table_layer_correction():
     np.testing.assert_allclose(F * 1e3, [80, 359, 1186, 4214], rtol=0.01)
 
 
+def test_mindlin_starts_at_the_sticking_stiffness_and_saturates():
+    P, a, mu, E, nu = 0.04, 1.2e-3, 0.3, 5e4, 0.3
+    G = contact.shear_modulus(E, nu)
+    ds = contact.mindlin_slip_distance(P, a, mu, E, nu)
+    eps = 1e-6 * ds
+    # Before any slip the circle sticks: dQ/ddelta = 8 G a / (2 - nu) (Mindlin 1949).
+    slope = mu * P * contact.mindlin_load_ratio(eps, P, a, mu, E, nu) / eps
+    assert slope == pytest.approx(8 * G * a / (2 - nu), rel=1e-5)
+    q = contact.mindlin_load_ratio(np.array([0.25, 0.5, 1.0, 3.0]) * ds, P, a, mu, E, nu)
+    np.testing.assert_allclose(q, [1 - 0.75**1.5, 1 - 0.5**1.5, 1.0, 1.0], rtol=1e-12)
+
+
+def test_lubkin_torque_is_the_hertzian_pressure_slipping_everywhere():
+    P, a, mu = 0.04, 1.2e-3, 0.3
+    r = np.linspace(0.0, a, 200001)
+    p = 3 * P / (2 * np.pi * a**2) * np.sqrt(1 - (r / a) ** 2)
+    T = np.trapezoid(mu * p * r * 2 * np.pi * r, r)
+    assert contact.lubkin_full_slip_torque(P, a, mu) == pytest.approx(T, rel=1e-6)
+    assert contact.torsion_stiffness(a, 5e4, 0.3) == pytest.approx(
+        16 / 3 * 5e4 / 2.6 * a**3, rel=1e-12)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="nu"):
         contact.hertz_force(1e-4, 1e-3, 1e5, 0.7)
     with pytest.raises(ValueError, match="depth"):
         contact.hertz_force(-1e-4, 1e-3, 1e5, 0.3)
+    with pytest.raises(ValueError, match="contact radius"):
+        contact.mindlin_slip_distance(0.04, 0.0, 0.3, 5e4, 0.3)
