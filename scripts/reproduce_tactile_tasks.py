@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TASKS = {"SurfaceFollow": "tacsuite/SurfaceFollow-v0", "ObjectRepose": "tacsuite/ObjectRepose-v0",
          "CaseOpen": "tacsuite/CaseOpen-v0", "TactileGrasp": "tacsuite/TactileGrasp-v1",
-         "CableStraighten": "tacsuite/CableStraighten-v0"}
+         "CableStraighten": "tacsuite/CableStraighten-v1"}
 METHODS = ("grad-state", "grad-state+tactile", "cmaes")
 
 

@@ -67,7 +67,7 @@ ENVS: list[EnvEntry] = [
              vector_entry_point="tacsuite.envs.tactile.case_open:CaseOpenVectorEnv"),
     EnvEntry("tacsuite/TactileGrasp-v1", "tacsuite.envs.tactile.tactile_grasp:TactileGraspEnv",
              vector_entry_point="tacsuite.envs.tactile.tactile_grasp:TactileGraspVectorEnv"),
-    EnvEntry("tacsuite/CableStraighten-v0",
+    EnvEntry("tacsuite/CableStraighten-v1",
              "tacsuite.envs.tactile.cable_straighten:CableStraightenEnv",
              vector_entry_point="tacsuite.envs.tactile.cable_straighten:CableStraightenVectorEnv"),
     # Registered only where the optional extra imports, so the harness and `tacsuite envs`

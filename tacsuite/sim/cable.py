@@ -21,8 +21,9 @@ cable's action pose ("cable": (x, y, z, rotation vector) of a gripper frame, sta
 
 Contact: nodes are the point side of contact pairs (the ground, rigid bodies, kinematic
 indenters), each with area 2 r l0 (the rod's projected area per node), through the
-world's one contact law with stick-slip friction. Contact acts at the centreline: to
-account for the radius, place the other surface r higher (e.g. Ground(point=(0, 0, r))).
+world's one contact law with stick-slip friction. Contact acts at the rod's surface:
+`contact_offset` is the radius, which every pair takes off the nodes' signed distance
+(a cable resting on the ground has its centreline r above it).
 
 Parameters per environment: E, density, alpha. Outputs: "x", "v".
 """
@@ -81,6 +82,7 @@ class Cable(PointBody):
             kinds[idx] = code
         self.points0, self.n, self.n_points = pts, n, n
         self.l0, self.radius = float(seg.mean()), float(radius)
+        self.contact_offset = self.radius
         self.area = math.pi * self.radius ** 2
         self.inertia = math.pi * self.radius ** 4 / 4
         self.kinds = kinds

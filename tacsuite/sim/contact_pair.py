@@ -48,6 +48,12 @@ class ContactPair:
         S = lambda *shape: ti.field(f, shape=shape, needs_grad=rg)  # noqa: E731
         self.p_kn, self.p_kd, self.p_kt, self.p_mu = (S(B) for _ in range(4))
         self.c_kn, self.c_kd, self.c_kt, self.c_mu = (S(B, self.P) for _ in range(4))
+        offset = float(getattr(self.a, "contact_offset", 0.0))
+        if not (np.isfinite(offset) and offset >= 0):
+            raise ValueError(f"contact_offset of {self.a.name!r} must be a non-negative "
+                             f"distance in metres, got {offset!r}")
+        self.offset = ti.field(f, shape=())
+        self.offset[None] = offset
         self.values = {}
         self.history = []
         self.set_params(**self._init_values, _initial=True)
@@ -141,10 +147,14 @@ class ContactPair:
         p, R = self.b.frame(e, t, g)
         q = rot_t(R, x - p)
         phi, n = self.b.local_sdf(e, q)
+        phi -= self.offset[None]
         vl = rot_t(R, v - self.b.point_velocity(e, t, g, x))
+        # Friction acts at the point's surface (a cable's, r towards b): the anchor is
+        # that material point's place on b.
         fl, anchor, stuck = penalty_friction(
-            phi, n, q, vl, self.anchor[e, t, c], self.stuck[e, t, c], self.a.point_area(c),
-            self.c_kn[e, c], self.c_kd[e, c], self.c_kt[e, c], self.c_mu[e, c])
+            phi, n, q - self.offset[None] * n, vl, self.anchor[e, t, c], self.stuck[e, t, c],
+            self.a.point_area(c), self.c_kn[e, c], self.c_kd[e, c], self.c_kt[e, c],
+            self.c_mu[e, c])
         return x, rot(R, fl), anchor, stuck
 
     @ti.kernel

@@ -12,8 +12,10 @@ moves every substep. For every environment e and contact point c of `a`, each su
    to (a nearest-centroid search with a projection-inside test lets such points through).
 2. Force (differentiable, Taichi's reverse): with the triangle and w held fixed,
    q = sum_k w_k x_k is the closest point; the outward normal n is the face normal when
-   q lies inside the face and (q - x) / |q - x| on an edge or a vertex (x inside); the
-   penetration phi = n . (x - q) < 0. Both give the exact distance and its first
+   q lies inside the face, and on an edge or a vertex the unit vector from q to x
+   (turned round when x is inside); the
+   penetration phi = n . (x - q) - r < 0, with r the point side's `contact_offset` (a
+   cable's radius, else 0). Both give the exact distance and its first
    derivative in x and in the node positions (the closest point is a minimiser, so its
    motion does not change the distance to first order). The one law of `contact.py`
    then gives the force f on a's point from phi, n, the velocity relative to the
@@ -23,10 +25,12 @@ moves every substep. For every environment e and contact point c of `a`, each su
    kn A phi^2 / 2 with respect to every node.
 
 Friction anchor. The anchor is a material point of the gel's surface: a triangle id and
-its (plane) barycentric coordinates, stored per point as state. A stuck point's spring
-therefore stretches only when it moves relative to the gel's surface, however the gel
-deforms or the sensor frame moves; when the point slides onto another triangle the new
-anchor is written in that triangle's coordinates.
+the barycentric coordinates of its closest point on that triangle, stored per point as
+state; the stretch is measured at the closest surface point q, so anchors lie on the
+surface (near an edge, either of its triangles then stores the same place). A stuck
+point's spring therefore stretches only when it moves relative to the gel's
+surface, however the gel deforms or the sensor frame moves; when the point slides onto
+another triangle the new anchor is written in that triangle's coordinates.
 
 Parameters per environment: kn (Pa/m), kd (Pa s/m), kt (Pa/m), mu, as in ContactPair.
 `force()` is the force of a on b at the last substep, `node_forces()` its distribution
@@ -36,6 +40,7 @@ Differentiable output: "force" (B, 3) at a step.
 
 import numpy as np
 
+from tacsuite.sim import trigeom
 from tacsuite.sim.backend import import_taichi
 from tacsuite.sim.contact import penalty_friction
 from tacsuite.sim.contact_pair import ContactPair
@@ -43,6 +48,7 @@ from tacsuite.sim.spatial_hash import SurfaceHash
 from tacsuite.sim.world import ContactLoad
 
 ti = import_taichi()
+_closest_point = trigeom.make_closest_point_func()
 
 
 @ti.data_oriented
@@ -53,9 +59,10 @@ class SurfacePair(ContactPair):
         a: a point-side body (MPMBody, Cable, RigidBody, FEMBody).
         b: an FEMBody (anything with `is_surface_side`).
         kn, kd, kt, mu: the contact law's parameters, scalars or (B,) arrays.
-        cutoff: deepest penetration (m) still detected; default the mean boundary edge
-            length of b. Points deeper than this are not found: keep kn high enough that
-            penetration stays well below it.
+        cutoff: deepest penetration (m) still detected, measured from a's points; default
+            the mean boundary edge length of b plus a's `contact_offset` (a cable's
+            radius: its nodes are found that far outside the surface). Points deeper than
+            this are not found: keep kn high enough that penetration stays well below it.
     """
 
     kind = "surface"
@@ -76,9 +83,14 @@ class SurfacePair(ContactPair):
         B, f, rg, ns = world.batch, world.dtype, world.requires_grad, world.n_slots
         tris = np.ascontiguousarray(self.b.mesh.surface_tris, dtype=np.int32)
         X = self.b.mesh.points
+        offset = self.offset[None]
         if self.cutoff is None:
             edges = np.linalg.norm(X[tris] - X[np.roll(tris, 1, axis=1)], axis=2)
-            self.cutoff = float(edges.mean())
+            self.cutoff = float(edges.mean()) + offset
+        elif self.cutoff <= offset:
+            raise ValueError(f"cutoff {self.cutoff!r} m of pair {self.name!r} must exceed the "
+                             f"contact offset {offset!r} m of {self.a.name!r} (its radius): "
+                             "the surface is found only within the cutoff")
         self.N, self.K = self.b.n, len(tris)
         self.tris = ti.Vector.field(3, ti.i32, shape=self.K)
         self.tris.from_numpy(tris)
@@ -189,7 +201,7 @@ class SurfacePair(ContactPair):
             tri = self.det_tri[e, t, c]
             zero = ti.Vector.zero(self.fdtype, 3)
             anchor_w, anchor_tri, stuck = zero, -1.0 + 0.0 * x[0], 0.0 * x[0]
-            if tri >= 0 and self.det_dist[e, t, c] < 0:
+            if tri >= 0 and self.det_dist[e, t, c] < self.offset[None]:
                 k = self.tris[tri]
                 x0, x1, x2, v0, v1, v2 = self._tri_nodes(e, t, tri)
                 w = self._closest_weights(self.det_w[e, t, c], x, x0, x1, x2)
@@ -198,18 +210,26 @@ class SurfacePair(ContactPair):
                 n2 = (x1 - x0).cross(x2 - x0)
                 n = n2.normalized()
                 if self.det_w[e, t, c].min() <= 0:
-                    d = q - x
+                    # Off the face the normal points from the edge or vertex to a point
+                    # outside, and away from a point inside.
+                    d = x - q
+                    if self.det_dist[e, t, c] < 0:
+                        d = -d
                     # 1e-30 keeps the reverse pass finite for a point on the surface.
                     n = d / ti.sqrt(d.norm_sqr() + 1e-30)
-                phi = n.dot(x - q)
-                a_world = x
+                phi = n.dot(x - q) - self.offset[None]
+                # The tangential stretch is taken at the closest surface point q (it
+                # differs from x or the cable's surface x - r n only along n), so the
+                # anchor lies on the gel's surface, whichever triangle stores it.
+                p = q
+                a_world = p
                 old = self.anchor_tri[e, t, c]
                 if old >= 0:
                     y0, y1, y2, _u0, _u1, _u2 = self._tri_nodes(e, t, ti.cast(old, ti.i32))
                     aw = self.anchor[e, t, c]
                     a_world = aw[0] * y0 + aw[1] * y1 + aw[2] * y2
                 f, a_new, s_new = penalty_friction(
-                    phi, n, x, v - vq, a_world, self.stuck[e, t, c], self.a.point_area(c),
+                    phi, n, p, v - vq, a_world, self.stuck[e, t, c], self.a.point_area(c),
                     self.c_kn[e, c], self.c_kd[e, c], self.c_kt[e, c], self.c_mu[e, c])
                 self.a.add_point_force(e, t, c, f)
                 for j in ti.static(range(3)):
@@ -217,12 +237,11 @@ class SurfacePair(ContactPair):
                     self.node_force[e, t, k[j]] += -w[j] * f
                 self.force_acc[e, t] += -f
                 if s_new > 0.5:
-                    # plane barycentrics of the new anchor in this triangle (the normal
-                    # offset drops out of the cross products)
-                    area2 = n2.norm_sqr()
-                    wb = (a_new - x0).cross(x2 - x0).dot(n2) / area2
-                    wc = (x1 - x0).cross(a_new - x0).dot(n2) / area2
-                    anchor_w = ti.Vector([1.0 - wb - wc, wb, wc])
+                    # The new anchor is the closest point of this triangle: a point near
+                    # an edge maps to the same place of the surface whichever of the
+                    # edge's two triangles detection picked (a projection onto the
+                    # triangle's plane would not, where the faces meet at an angle).
+                    anchor_w, _feat = _closest_point(a_new, x0, x1, x2)
                     anchor_tri = ti.cast(tri, self.fdtype)
                     stuck = s_new
             self.anchor[e, t1, c] = anchor_w

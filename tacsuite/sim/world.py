@@ -75,7 +75,9 @@ A body may be a point side of contact pairs (it has contact points), an SDF side
 
 - point side: `n_points`, and Taichi funcs `point_state(b, t, c) -> (x, v)`,
   `point_area(c)`, `add_point_force(b, t, c, f)`, plus `point_mass(b, c)` in numpy for
-  the stability bound (`point_masses() -> (B, n_points)`);
+  the stability bound (`point_masses() -> (B, n_points)`), and `contact_offset` (m): how
+  far outside its points the body's surface lies (a cable's radius; 0 for nodes,
+  particles and rigid surface points), taken off every pair's signed distance;
 - SDF side: Taichi funcs `frame(b, t, g) -> (p, R)` (origin and rotation of its frame at
   the substep), `local_sdf(b, q) -> (phi, n)` (signed distance and outward unit normal
   at local point q), `point_velocity(b, t, g, x)` (world velocity of the body's material
@@ -256,6 +258,7 @@ class Body:
     is_point_side = False
     is_sdf_side = False
     is_surface_side = False
+    contact_offset = 0.0
     param_names: tuple = ()
     outputs: tuple = ()
 

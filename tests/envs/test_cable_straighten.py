@@ -12,13 +12,14 @@ import pytest
 import tacsuite  # noqa: F401
 from tacsuite.envs.tactile.cable_straighten import (
     NODES,
+    RADIUS,
     CableStraightenTask,
     arc_layout,
     line_distance,
 )
 from tests.envs.harness import vector_env_matches_single_envs
 
-CABLE = "tacsuite/CableStraighten-v0"
+CABLE = "tacsuite/CableStraighten-v1"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_pressing_and_dragging_the_free_end_straightens_the_cable(env):
     assert np.all(forces[:, 2] < -0.5), forces[:, 2]
     assert np.abs(obs["tactile"][6:]).max() > 0.05
     x = env.unwrapped.runner.objs["cable"].positions()[0]
-    np.testing.assert_allclose(x[0], 0.0, atol=1e-7)   # the pinned end stays put
+    np.testing.assert_allclose(x[0], [0, 0, RADIUS], atol=1e-7)   # the pinned end stays put
 
 
 def test_vector_env_matches_single_envs_with_seeds_seed_plus_i():

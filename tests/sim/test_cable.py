@@ -62,7 +62,7 @@ def test_cantilever_tip_deflection_matches_euler_bernoulli():
 
 def drag_world(requires_grad=False):
     n = 11
-    pts = np.stack([np.linspace(0, 0.1, n), np.zeros(n), np.zeros(n)], 1)
+    pts = np.stack([np.linspace(0, 0.1, n), np.zeros(n), np.full(n, 2e-3)], 1)
     w = World(batch=1, dt=5e-5, substeps=20, dtype=ti.f64, requires_grad=requires_grad,
               segment=2, gravity=(0, 0, -9.81))
     cab = w.add(Cable("rope", pts, radius=2e-3, E=1e7, density=1200, alpha=2.0, grasped=[0]))
@@ -86,6 +86,10 @@ def test_dragged_cable_slides_with_coulomb_friction():
     x = cab.positions()[0]
     assert abs(x[0, 0] - acts[-1]["rope"][0]) < 1e-9        # the grasped end follows
     assert abs(x[-1, 0] - (0.1 + acts[-1]["rope"][0])) < 2e-3  # the rest follows in tension
+    # It rests on its surface: the centreline stays a radius (2 mm) above the ground, less
+    # the penalty's give, weight / (kn * area) = rho pi r g / (2 kn) = 3.7 um.
+    sink = 2e-3 - x[1:, 2]
+    assert np.all(sink > 0) and sink.max() < 1e-5, sink
     # the ground carries every node but the grasped one (half a segment's mass)
     weight = 1200 * np.pi * 2e-3 ** 2 * (0.1 - 0.005) * 9.81
     f = pair.force()[0]                                      # of the cable on the ground

@@ -27,17 +27,18 @@ def _parts():
 
 
 def gel_over_cable(batch=1, mu=0.5, kn=1e8):
-    """A 4 x 4 x 3 mm pad facing down on a cable lying on the ground (contact at the
-    centreline, so the ground and the pad's face sit at its height); the pad's face
-    starts 20 um into it. Returns (world, cable, surface pair, floor pair, pose)."""
+    """A 4 x 4 x 3 mm pad facing down on a cable (radius 0.3 mm) lying on the ground;
+    the pad's face starts 20 um into its top. Returns (world, cable, surface pair, floor
+    pair, pose)."""
     ContactPair, FEMBody, Ground, SurfacePair, World = _parts()
     from tacsuite.sim.cable import Cable
     w = World(batch=batch, dt=2e-5, substeps=5, dtype=ti.f64, requires_grad=True, segment=3)
-    pose = np.array([0.0, 0.0, TOP - 2e-5, FLIP, 0.0, 0.0])
+    r = 3e-4
+    pose = np.array([0.0, 0.0, TOP + 2 * r - 2e-5, FLIP, 0.0, 0.0])
     w.add(FEMBody("gel", structured_box((0.004, 0.004, TOP), (2, 2, 1)), E=5e4, nu=0.3,
                   density=1000.0, alpha=50.0, pose=pose))
-    pts = np.linspace([-0.0035, 0.0003, 0.0], [0.0035, 0.0003, 0.0], 8)
-    cab = w.add(Cable("rope", pts, radius=3e-4, E=5e5, density=1000.0, alpha=50.0))
+    pts = np.linspace([-0.0035, 0.0003, r], [0.0035, 0.0003, r], 8)
+    cab = w.add(Cable("rope", pts, radius=r, E=5e5, density=1000.0, alpha=50.0))
     floor = w.add_pair(ContactPair(cab, w.add(Ground("ground")), kn=1e8, kt=1e8, mu=0.2,
                                    name="floor"))
     pair = w.add_pair(SurfacePair(cab, w.named("gel"), kn=kn, kt=1e8, mu=mu, name="touch"))
@@ -194,3 +195,12 @@ def test_surface_pair_refuses_a_rigid_second_body_and_a_bad_cutoff():
                   density=1000.0)
     with pytest.raises(ValueError, match="cutoff"):
         SurfacePair(blk, gel, kn=1e8, cutoff=-1.0)
+    # A cable's nodes touch at its radius: a cutoff inside the radius would never see it.
+    from tacsuite.sim.cable import Cable
+    from tacsuite.sim.world import World
+    w = World(dt=1e-5, dtype=ti.f64)
+    w.add(gel)
+    cab = w.add(Cable("rope", np.linspace([0, 0, 0.01], [0.004, 0, 0.01], 3), radius=1e-3,
+                      E=1e6, density=1000.0))
+    with pytest.raises(ValueError, match=r"cutoff 0.0005 m .* contact offset 0.001 m"):
+        w.add_pair(SurfacePair(cab, gel, kn=1e8, cutoff=5e-4))

@@ -17,22 +17,23 @@ RADIUS = 0.002                # m
 # (the rod's rest shape is straight), so only the fingertip straightens it.
 CABLE = {"E": 5e4, "density": 2000.0, "alpha": 20.0}
 GROUND_MU = 0.5
-HOVER = 0.002                 # start height of the pad's face above the cable's centreline
+HOVER = 0.002                 # start height of the pad's face above the cable's top
 
 
 def arc_layout(bend: float) -> np.ndarray:
-    """(NODES, 3) nodes of an arc of LENGTH turning by `bend` rad, starting at the origin
-    along +x and bending towards +y, equally spaced (every chord spans the same arc)."""
+    """(NODES, 3) nodes of an arc of LENGTH turning by `bend` rad, starting above the
+    origin along +x and bending towards +y, equally spaced (every chord spans the same
+    arc); the centreline lies RADIUS above the ground."""
     s = np.linspace(0.0, LENGTH, NODES)
     k = bend / LENGTH
-    return np.stack([np.sin(k * s) / k, (1.0 - np.cos(k * s)) / k, 0.0 * s], 1)
+    return np.stack([np.sin(k * s) / k, (1.0 - np.cos(k * s)) / k, 0.0 * s + RADIUS], 1)
 
 
 def line_distance(x):
-    """(..., NODES) distance of every node (..., NODES, 3) to the target line, the x axis
-    through the pinned end; numpy or torch."""
+    """(..., NODES) distance of every node (..., NODES, 3) to the target line, along x
+    through the pinned end (RADIUS above the ground); numpy or torch."""
     lib = torch if isinstance(x, torch.Tensor) else np
-    return lib.sqrt(x[..., 1] ** 2 + x[..., 2] ** 2)
+    return lib.sqrt(x[..., 1] ** 2 + (x[..., 2] - RADIUS) ** 2)
 
 
 class CableStraightenTask(TactileTask):
@@ -51,10 +52,9 @@ class CableStraightenTask(TactileTask):
             "name": "cable_straighten", "dtype": "float32", "gravity": [0.0, 0.0, -9.81],
             "time": {"dt": "auto", "substeps": 10, "duration": 1.0},
             "bodies": [
-                # Contact acts at the cable's centreline: ground and pad face meet it there.
                 {"id": "ground", "type": "ground"},
-                {"id": "cable", "type": "cable", "start": [0.0, 0.0, 0.0],
-                 "end": [LENGTH, 0.0, 0.0], "nodes": NODES, "radius": RADIUS,
+                {"id": "cable", "type": "cable", "start": [0.0, 0.0, RADIUS],
+                 "end": [LENGTH, 0.0, RADIUS], "nodes": NODES, "radius": RADIUS,
                  "material": dict(CABLE), "fixed": [0]},
                 {"id": "finger", "type": "fem",
                  "mesh": {"kind": "box", "size": list(GEL), "cells": [2, 2, 1]},
@@ -67,16 +67,17 @@ class CableStraightenTask(TactileTask):
     def initial_control(self) -> np.ndarray:
         # pad facing down (local +z turned onto -z), above the free end of the nominal bend
         end = arc_layout(self.bend)[-1]
-        return np.array([end[0] - 0.003, end[1], GEL[2] + HOVER, np.pi, 0.0, 0.0])
+        return np.array([end[0] - 0.003, end[1], GEL[2] + 2 * RADIUS + HOVER, np.pi, 0.0,
+                         0.0])
 
     def control_bounds(self):
         c0 = self.initial_control()
-        lo = np.r_[-0.01, -0.03, GEL[2] - 0.002, c0[3:] - 0.5]
+        lo = np.r_[-0.01, -0.03, GEL[2] + 2 * RADIUS - 0.002, c0[3:] - 0.5]
         hi = np.r_[0.07, 0.05, 0.03, c0[3:] + 0.5]
         return lo, hi, np.r_[1e-3, 1e-3, 5e-4, 0.02, 0.02, 0.02]
 
     def initial_actions(self):
-        # press onto the free end (6 steps down to 1 mm below the centreline), then drag
+        # press onto the free end (6 steps down to 1 mm into the cable's top), then drag
         # it to where the straight cable ends
         a = np.zeros((self.horizon, 6))
         n = min(6, self.horizon)
@@ -138,13 +139,15 @@ class CableStraightenEnv(TactileEnv):
     curved. A gel fingertip (12 x 12 x 4 mm pad, 2 x 2 x 1 cells, E = `stiffness`, facing
     down) starts 2 mm above the free end; it must press on the cable (they touch through
     the gel's deforming surface) and drag it until the cable lies along the target line,
-    the x axis through the pinned end. The world steps 10 substeps per control step.
+    the line along x through the pinned end at the centreline's height (2 mm). The world
+    steps 10 substeps per control step.
 
     ## Action Space
     Box(-1, 1, (6,)), a bounded SE(3) delta of the fingertip's pose: a[0:3] moves it (x,
     y: 1 mm, z: 0.5 mm per unit), a[3:6] adds to its rotation vector (0.02 rad per unit).
     Clipped to a workspace: x from -1 to 7 cm, y from -3 to 5 cm, the pad's face from 2 mm
-    below the cable's centreline to 2.6 cm above it, rotation within +-0.5 rad of the
+    below the cable's top (its centreline) to 2.6 cm above the ground, rotation within
+    +-0.5 rad of the
     start per component.
 
     ## Observation Space
@@ -172,7 +175,9 @@ class CableStraightenEnv(TactileEnv):
     render_mode ("rgb_array").
 
     ## Version History
-    v0: first version.
+    v0: first version (contact at the cable's centreline, which lay on the ground).
+    v1: contact at the cable's surface; the centreline rests RADIUS above the ground and
+    the target line runs at that height.
     """
 
     task_cls = CableStraightenTask
