@@ -10,5 +10,6 @@ PARTS: dict[str, str] = {
     "sim_press": "tacsuite.demos.sim_press",
     "stitching": "tacsuite.demos.stitching",
     "world_grasp": "tacsuite.demos.world_grasp",
+    "objects": "tacsuite.demos.objects",
     "tactile_sysid": "tacsuite.demos.tactile_sysid",
 }
