@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TASKS = ("tacsuite/ObjectRepose-v0", "tacsuite/SurfaceFollow-v0", "tacsuite/CaseOpen-v0",
-         "tacsuite/TactileGrasp-v1")
+         "tacsuite/TactileGrasp-v1", "tacsuite/CableStraighten-v1")
 KINDS = ("single", "native_16", "native_64", "async_2")
 
 
