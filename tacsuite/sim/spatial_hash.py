@@ -16,6 +16,11 @@ detection (its search loop is not differentiated); `face_distance(p, t)` gives t
 plane distance to the triangle it found, for differentiable contact forces.
 `closest_points_bruteforce` is the all-pairs numpy reference; `query_allpairs` is the
 all-pairs Taichi kernel used as the speed baseline.
+
+Groups: one hash can hold `groups` copies of a surface (the same gel in every
+environment of a batch, triangles of copy g at ids g K .. (g + 1) K - 1). The group
+enters the cell key, and `closest_in(p, g)` sees copy g only, so B environments whose
+surfaces overlap in space are rebuilt and queried in one launch each.
 """
 
 # No `from __future__ import annotations`: Taichi reads kernel annotations as objects.
@@ -27,7 +32,7 @@ from tacsuite.sim.backend import ensure_init, import_taichi
 
 ti = import_taichi()
 
-_HASH_PRIMES = (73856093, 19349663, 83492791)
+_HASH_PRIMES = (73856093, 19349663, 83492791, 2654435761)
 
 
 def closest_points_bruteforce(points, verts, tris, cutoff: float = np.inf,
@@ -110,15 +115,21 @@ class SurfaceHash:
         capacity: entry-buffer length; default 4x the rest count. `rebuild` raises if a
             deformed surface needs more.
         dtype: ti.f32 (default) or ti.f64; ignored when `positions` is given.
+        groups: copies of one surface in `tris` (equal consecutive blocks), each found
+            only by `closest_in(p, g)` with its own g.
     """
 
     def __init__(self, tris, cutoff: float, *, positions=None, rest_vertices=None,
                  n_verts: int | None = None, cell_size: float | None = None,
-                 capacity: int | None = None, dtype=None):
+                 capacity: int | None = None, dtype=None, groups: int = 1):
         ensure_init()
         tris = np.ascontiguousarray(tris, dtype=np.int32)
         if tris.ndim != 2 or tris.shape[1] != 3 or len(tris) == 0:
             raise ValueError(f"tris must have shape (K, 3) with K >= 1, got {tris.shape}")
+        if not (isinstance(groups, int) and groups >= 1 and len(tris) % groups == 0):
+            raise ValueError(f"groups must be a positive int dividing the {len(tris)} "
+                             f"triangles, got {groups!r}")
+        self.groups, self.group_tris = groups, len(tris) // groups
         if not (np.isfinite(cutoff) and cutoff > 0):
             raise ValueError(f"cutoff must be a positive distance, got {cutoff!r}")
         if positions is None:
@@ -199,10 +210,11 @@ class SurfaceHash:
         return ti.cast(ti.floor(p * self.consts[1]), ti.i32)
 
     @ti.func
-    def _hash(self, c):
+    def _hash(self, c, g):
         h = (ti.cast(c[0], ti.u32) * ti.u32(_HASH_PRIMES[0])) ^ \
             (ti.cast(c[1], ti.u32) * ti.u32(_HASH_PRIMES[1])) ^ \
-            (ti.cast(c[2], ti.u32) * ti.u32(_HASH_PRIMES[2]))
+            (ti.cast(c[2], ti.u32) * ti.u32(_HASH_PRIMES[2])) ^ \
+            (ti.cast(g, ti.u32) * ti.u32(_HASH_PRIMES[3]))
         return ti.cast(h & ti.u32(self.table_size - 1), ti.i32)
 
     @ti.func
@@ -250,7 +262,8 @@ class SurfaceHash:
             for i, j, k in ti.ndrange((lo[0], hi[0] + 1), (lo[1], hi[1] + 1),
                                       (lo[2], hi[2] + 1)):
                 if self._reaches(t, ti.Vector([i, j, k])):
-                    ti.atomic_add(self.cell_count[self._hash(ti.Vector([i, j, k]))], 1)
+                    key = self._hash(ti.Vector([i, j, k]), t // self.group_tris)
+                    ti.atomic_add(self.cell_count[key], 1)
         ti.loop_config(serialize=True)
         for i in range(self.table_size):
             if i == 0:
@@ -266,7 +279,8 @@ class SurfaceHash:
             for i, j, k in ti.ndrange((lo[0], hi[0] + 1), (lo[1], hi[1] + 1),
                                       (lo[2], hi[2] + 1)):
                 if self._reaches(t, ti.Vector([i, j, k])):
-                    slot = ti.atomic_add(self.cell_fill[self._hash(ti.Vector([i, j, k]))], 1)
+                    key = self._hash(ti.Vector([i, j, k]), t // self.group_tris)
+                    slot = ti.atomic_add(self.cell_fill[key], 1)
                     if slot < self.capacity:
                         self.entries[slot] = t
                         self.entry_sphere[slot] = self.sphere[t]
@@ -325,7 +339,12 @@ class SurfaceHash:
 
         Only triangles within `cutoff` count; with none, tri = -1 and dist = cutoff.
         """
-        h = self._hash(self._cell(p))
+        return self.closest_in(p, 0)
+
+    @ti.func
+    def closest_in(self, p, g):
+        """`closest` among the triangles of group g (ids keep their global numbering)."""
+        h = self._hash(self._cell(p), g)
         start = self.cell_start[h]
         end = ti.min(self.cell_start[h + 1], self.capacity)
         # Pass 1: the triangle with the nearest bounding-sphere centre is usually the
@@ -335,7 +354,7 @@ class SurfaceHash:
         near_c2 = self.consts[0] * self.consts[0] * 4.0
         for k in range(start, end):
             c2 = (p - self.entry_sphere[k].xyz).norm_sqr()
-            if c2 < near_c2:
+            if c2 < near_c2 and self.entries[k] // self.group_tris == g:
                 near_c2, near_k = c2, k
         best_d2 = self.consts[0] * self.consts[0]
         best_d = self.consts[0]
@@ -347,9 +366,11 @@ class SurfaceHash:
                 p, self.entries[near_k], self.entry_sphere[near_k], best_d2, best_d, best_t,
                 best_bary, best_feat)
         for k in range(start, end):
-            best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
-                p, self.entries[k], self.entry_sphere[k], best_d2, best_d, best_t, best_bary,
-                best_feat)
+            # another group's triangles can share the bucket (a key collision)
+            if self.entries[k] // self.group_tris == g:
+                best_d2, best_d, best_t, best_bary, best_feat = self._candidate(
+                    p, self.entries[k], self.entry_sphere[k], best_d2, best_d, best_t,
+                    best_bary, best_feat)
         dist, normal = self._finish(p, best_d2, best_t, best_bary, best_feat)
         return best_t, dist, normal, best_bary
 

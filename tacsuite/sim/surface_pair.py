@@ -5,7 +5,8 @@ ContactPair tests points against a rigid shape's signed distance; a deformable o
 moves every substep. For every environment e and contact point c of `a`, each substep:
 
 1. Detection (not differentiated): the gel's boundary triangles at slot t are binned by
-   a `SurfaceHash` (one per environment) and the point finds its exact closest point on
+   a `SurfaceHash` (one for the batch, each environment's surface a group of it, so one
+   launch bins them all) and the point finds its exact closest point on
    the surface: triangle id, barycentrics w (clamped to the triangle, so w >= 0) and the
    signed distance. Every triangle within `cutoff` is a candidate, so a point whose
    projection leaves the nearest triangle still finds the edge or vertex it is closest
@@ -94,8 +95,12 @@ class SurfacePair(ContactPair):
         self.N, self.K = self.b.n, len(tris)
         self.tris = ti.Vector.field(3, ti.i32, shape=self.K)
         self.tris.from_numpy(tris)
-        self.hashes = [SurfaceHash(tris, self.cutoff, rest_vertices=X, dtype=f)
-                       for _ in range(B)]
+        # One hash holds every environment's copy of the surface (group e: triangles
+        # e K .. (e + 1) K - 1 over nodes e N .. (e + 1) N - 1), so a substep rebuilds
+        # and detects in one launch each, whatever B.
+        self.hash = SurfaceHash(np.concatenate([tris + e * self.N for e in range(B)]),
+                                self.cutoff, rest_vertices=np.tile(X, (B, 1)), dtype=f,
+                                groups=B)
         # Detection results per slot: the reverse pass reads the substep's own.
         self.det_tri = ti.field(ti.i32, shape=(B, ns, self.P))
         self.det_dist = ti.field(f, shape=(B, ns, self.P))
@@ -145,15 +150,17 @@ class SurfacePair(ContactPair):
 
     # ----- the phase -----------------------------------------------------------------------
     @ti.kernel
-    def _load_surface(self, h: ti.template(), e: ti.i32, t: ti.i32):
-        for i in range(self.N):
-            h.x[i], _v = self.b.node_state(e, t, i)
+    def _load_surface(self, h: ti.template(), t: ti.i32):
+        for e, i in ti.ndrange(self.B, self.N):
+            h.x[e * self.N + i], _v = self.b.node_state(e, t, i)
 
     @ti.kernel
-    def _detect(self, h: ti.template(), e: ti.i32, t: ti.i32):
-        for c in range(self.P):
+    def _detect(self, h: ti.template(), t: ti.i32):
+        for e, c in ti.ndrange(self.B, self.P):
             x, _v = self.a.point_state(e, t, c)
-            tri, dist, _n, w = h.closest(x)
+            tri, dist, _n, w = h.closest_in(x, e)
+            if tri >= 0:
+                tri -= e * self.K
             self.det_tri[e, t, c] = tri
             self.det_dist[e, t, c] = dist
             self.det_w[e, t, c] = w
@@ -249,10 +256,9 @@ class SurfacePair(ContactPair):
             self.stuck[e, t1, c] = stuck
 
     def apply(self, t, t1, g) -> None:
-        for e, h in enumerate(self.hashes):
-            self._load_surface(h, e, t)
-            h.rebuild()
-            self._detect(h, e, t)
+        self._load_surface(self.hash, t)
+        self.hash.rebuild()
+        self._detect(self.hash, t)
         self._forces(t, t1, g)
 
     def apply_grad(self, t, t1, g) -> None:

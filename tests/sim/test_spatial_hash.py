@@ -203,3 +203,40 @@ def test_face_distance_and_its_autodiff():
             fd.append((nn @ (p - a) / np.linalg.norm(nn)) ** 2)
         assert g[node, k] == pytest.approx((fd[0] - fd[1]) / 2e-9, rel=1e-5)
     assert np.abs(g[3]).max() == 0
+
+
+def test_groups_see_only_their_own_copy_of_the_surface():
+    # Three copies of the box in one hash, overlapping in space: the same box, one
+    # wobbled and one shifted by half its width. Each point queried in group g must get
+    # exactly what a hash of copy g alone gives.
+    m = structured_box(SIZE, (6, 5, 2))
+    n, K = m.n_nodes, len(m.surface_tris)
+    copies = [m.points, _wobble(m.points, 2e-4, 3), m.points + [SIZE[0] / 2, 0, 0]]
+    tris = np.concatenate([m.surface_tris + g * n for g in range(3)])
+    h = SurfaceHash(tris, CUTOFF, rest_vertices=np.concatenate(copies), dtype=ti.f64,
+                    groups=3)
+    h.rebuild()
+    rng = np.random.default_rng(4)
+    lo = np.array([-SIZE[0] / 2, -SIZE[1] / 2, 0]) - 1e-3
+    hi = np.array([SIZE[0], SIZE[1] / 2, SIZE[2]]) + 1e-3
+    pts = rng.uniform(lo, hi, size=(600, 3))
+    field = ti.Vector.field(3, ti.f64, shape=len(pts))
+    field.from_numpy(pts)
+    tri = ti.field(ti.i32, shape=(3, len(pts)))
+    dist = ti.field(ti.f64, shape=(3, len(pts)))
+
+    @ti.kernel
+    def query_groups():
+        for g, i in tri:
+            t, d, _n, _w = h.closest_in(field[i], g)
+            tri[g, i], dist[g, i] = t, d
+
+    query_groups()
+    for g, verts in enumerate(copies):
+        ref = closest_points_bruteforce(pts, verts, m.surface_tris, CUTOFF)
+        t = tri.to_numpy()[g]
+        assert np.array_equal(t >= 0, ref["tri"] >= 0), g
+        assert np.all((t[t >= 0] >= g * K) & (t[t >= 0] < (g + 1) * K)), g
+        np.testing.assert_allclose(dist.to_numpy()[g], ref["dist"], atol=1e-12)
+    with pytest.raises(ValueError, match="groups must be a positive int dividing"):
+        SurfaceHash(tris[:-1], CUTOFF, rest_vertices=np.concatenate(copies), groups=3)
