@@ -12,8 +12,8 @@ bonded layer of finite size and the mesh is coarse next to the contact (a is abo
 
     python scripts/reproduce_static_friction.py [--quick] [--out runs/static_friction]
 
-About 8 minutes on 2 cores (16 x 16 x 3 cells); `--quick` (12 x 12 x 2 cells, fewer
-steps) about 1.5 minutes.
+About 5 minutes on 2 cores (16 x 16 x 3 cells); `--quick` (12 x 12 x 2 cells, fewer
+steps) about 1 minute.
 """
 
 import argparse
@@ -73,10 +73,9 @@ def solve(static, pose, tag):
 def slide(w, static, steps) -> dict:
     w.reset()
     print("slide along x after the press")
-    _, _, fn, ft, _ = solve(static, (0, 0, Z, 0, 0, 0), "press")
+    out, _, fn, ft, _ = solve(static, (0, 0, Z, 0, 0, 0), "press")
     # The press leaves its own radial friction; Q is the change from it.
-    P0, q0 = fn.sum(), ft[:, 0].sum()
-    a0 = static.gel.readout()["contact_radius"]
+    P0, q0, a0 = fn.sum(), ft[:, 0].sum(), out["contact_radius"]
     rows = []
     for dx in steps:
         out, off, fn, ft, state = solve(static, (dx, 0, Z, 0, 0, 0), f"dx {1e6 * dx:g} um")
@@ -98,8 +97,8 @@ def slide(w, static, steps) -> dict:
 def twist(w, static, steps) -> dict:
     w.reset()
     print("twist about z after the press")
-    _, _, fn, _, _ = solve(static, (0, 0, Z, 0, 0, 0), "press")
-    P0, a0 = fn.sum(), static.gel.readout()["contact_radius"]
+    out, _, fn, _, _ = solve(static, (0, 0, Z, 0, 0, 0), "press")
+    P0, a0 = fn.sum(), out["contact_radius"]
     rows = []
     for th in steps:
         out, off, fn, ft, state = solve(static, (0, 0, Z, 0, 0, th), f"theta {th:g} rad")

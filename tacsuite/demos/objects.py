@@ -29,20 +29,21 @@ def _dent():
     world, objs = build(sc)
     world.reset()
     clay = objs["clay"]
+    R = float(sc["bodies"][2]["shape"]["radius"])
     x0 = clay.positions()[0]
     top0 = x0[:, 2].max()
     T = n_steps(sc, world.dt)
     ctrl = world.dt * world.substeps
     times, tip, dent = [0.0], [], []
-    tip.append(actions_at(sc, 0, world.dt)["finger"][2] - 0.006)
+    tip.append(actions_at(sc, 0, world.dt)["finger"][2] - R)
     dent.append(0.0)
     for i in range(T):
         a = actions_at(sc, i, world.dt)
         world.step(a)
         times.append((i + 1) * ctrl)
-        tip.append(a["finger"][2] - 0.006)
+        tip.append(a["finger"][2] - R)
         dent.append(_dent_depth(clay.positions()[0]))
-    return dict(x0=x0, x1=clay.positions()[0], top0=top0, times=np.array(times),
+    return dict(x0=x0, x1=clay.positions()[0], top0=top0, times=np.array(times), R=R,
                 tip=np.array(tip), dent=np.array(dent), dx=float(sc["bodies"][1]["dx"]),
                 yield_stress=float(sc["bodies"][1]["material"]["yield_stress"]))
 
@@ -70,7 +71,6 @@ def _cable():
     drop = np.sqrt((LENGTH / 2) ** 2 - (SPAN / 2) ** 2)
     pts = np.stack([s * SPAN / LENGTH, 0 * s,
                     HEIGHT - np.minimum(s, LENGTH - s) * 2 * drop / LENGTH], 1)
-    end = pts[-1].copy()
     cab = w.add(Cable("rope", pts, radius=RADIUS, E=1e7, density=1200.0, alpha=8.0,
                       fixed=[0], grasped=[NODES - 1]))
     w.add_pair(ContactPair(cab, w.add(Ground()), kn=1e7, kd=0.0, kt=1e7, mu=0.6))
@@ -89,7 +89,7 @@ def _cable():
         w.step({"rope": np.array([-0.06 * down, dy, -(HEIGHT - RADIUS) * down, 0, 0, 0])})
         if (i + 1) % (DRAG_STEPS // 3) == 0:
             frames.append(cab.positions()[0].copy())
-    return dict(sagged=sagged, frames=frames, end=end, strain=float(cab.strain().max()),
+    return dict(sagged=sagged, frames=frames, strain=float(cab.strain().max()),
                 on_ground=int(np.sum(frames[-1][:, 2] < 1.5 * RADIUS)))
 
 
@@ -107,9 +107,9 @@ def run(out: Path) -> dict:
         sl = np.abs(x[:, 1]) < 0.5 * d["dx"]
         ax.scatter(x[sl, 0] * 1e3, x[sl, 2] * 1e3, s=6, color=plots.PALETTE[k], alpha=alpha,
                    label=f"clay particles {label}")
-    lowest = d["tip"].min() + 0.006
+    lowest, R = d["tip"].min() + d["R"], 1e3 * d["R"]
     th = np.linspace(0, 2 * np.pi, 100)
-    ax.plot(6 * np.cos(th), lowest * 1e3 + 6 * np.sin(th), color=plots.PALETTE[1], lw=1.2,
+    ax.plot(R * np.cos(th), lowest * 1e3 + R * np.sin(th), color=plots.PALETTE[1], lw=1.2,
             label="sphere at its deepest")
     ax.set_aspect("equal")
     ax.set_xlim(-14, 14)
