@@ -1,15 +1,19 @@
 """Identification and rendering speed, as ratios against baselines measured in the same run.
 
-1. A 3-parameter fit (E, nu, mu) from a 20-step press-and-slide sequence with 1 % noise,
-   from guesses off by 2x, per ground truth: the gradient fit (L-BFGS) against CMA-ES
-   and random search on the same budget of simulator calls (parameter errors, losses),
-   and the calls and seconds CMA-ES needs to reach the gradient fit's loss (given up to
-   `--cma-factor` times the budget).
+1. A 3-parameter fit (E, nu, mu) from a press-and-slide sequence (20 steps on the
+   explicit rig) with 1 % noise, from guesses off by 2x, per ground truth and motion:
+   the gradient fit (L-BFGS) against CMA-ES and random search on the same budget of
+   simulator calls (parameter errors, losses), and the calls and seconds CMA-ES needs to
+   reach the gradient fit's loss (given up to `--cma-factor` times the budget; 0 skips
+   it). `--rig static --motions press,slide,twist` runs the quasi-static rig (8 load
+   steps, stick/slip friction: a twist transmits torque), about 10x slower a call.
 2. Rendering a 320 x 240 tactile image (shader, markers) from a deformed ~8k-tet gel:
    images per second, and its share of one control step of the explicit world on the
    same gel.
 
     python scripts/bench_sysid.py [--quick] [--truths 5] [--out runs/bench_sysid]
+    python scripts/bench_sysid.py --rig static --motions press,slide,twist --truths 2 \
+        --budget 30 --cma-factor 0 --methods cmaes --out runs/bench_sysid_static
 """
 
 import argparse
@@ -39,32 +43,36 @@ def first_reaching(trace, loss):
     return None, None
 
 
-def identification(truths, budget, cma_factor, rig):
+def identification(truths, budget, cma_factor, rig, motion="slide",
+                   methods=("cmaes", "random")):
     rows = []
     for i, truth in enumerate(truths):
-        obs = sysid.synth(truth, "slide", 0.01, i, rig=rig)
+        obs = sysid.synth(truth, motion, 0.01, i, rig=rig)
         init = {"E": 2 * truth["E"], "nu": truth["nu"] / 2, "mu": 2 * truth["mu"]}
-        row = {"truth": truth, "init": init}
+        row = {"motion": motion, "truth": truth, "init": init}
         g = sysid.fit(obs, NAMES, init, method="grad", budget=budget, rig=rig, seed=i)
         row["grad"] = {k: g[k] for k in ("fitted", "stderr", "loss", "sim_calls", "seconds")}
-        for m in ("cmaes", "random"):
+        row["traces"] = {"grad": g["trace"]}
+        for m in methods:
             r = sysid.fit(obs, NAMES, init, method=m, budget=g["sim_calls"], rig=rig, seed=i,
                           stderr=False)
             row[m] = {k: r[k] for k in ("fitted", "loss", "sim_calls", "seconds")}
-        long = sysid.fit(obs, NAMES, init, method="cmaes", budget=cma_factor * g["sim_calls"],
-                         rig=rig, seed=i, stderr=False)
-        calls, secs = first_reaching(long["trace"], g["loss"])
-        row["cmaes_to_grad_loss"] = {"calls": calls, "seconds": secs,
-                                     "budget": cma_factor * g["sim_calls"],
-                                     "best_loss": long["loss"]}
-        for m in ("grad", "cmaes", "random"):
+            row["traces"][m] = r["trace"]
+        if cma_factor > 0:
+            long = sysid.fit(obs, NAMES, init, method="cmaes",
+                             budget=cma_factor * g["sim_calls"], rig=rig, seed=i, stderr=False)
+            calls, secs = first_reaching(long["trace"], g["loss"])
+            row["cmaes_to_grad_loss"] = {"calls": calls, "seconds": secs,
+                                         "budget": cma_factor * g["sim_calls"],
+                                         "best_loss": long["loss"]}
+            row["traces"]["cmaes_long"] = long["trace"]
+        for m in ("grad", *methods):
             row[m]["errors"] = rel_errors(row[m]["fitted"], truth)
-        row["traces"] = {"grad": g["trace"], "cmaes_long": long["trace"]}
         rows.append(row)
-        print(f"truth {i}: grad err {row['grad']['errors']}, loss {g['loss']:.3g} in "
-              f"{g['sim_calls']} calls / {g['seconds']:.0f} s; cmaes err "
-              f"{row['cmaes']['errors']}; random err {row['random']['errors']}; cmaes reaches "
-              f"grad loss after {calls} calls / {secs} s", flush=True)
+        others = "; ".join(f"{m} err {row[m]['errors']}, loss {row[m]['loss']:.3g}"
+                           for m in methods)
+        print(f"{motion}, truth {i}: grad err {row['grad']['errors']}, loss {g['loss']:.3g} in "
+              f"{g['sim_calls']} calls / {g['seconds']:.0f} s; {others}", flush=True)
     return rows
 
 
@@ -117,7 +125,7 @@ def rendering(reps):
 def plot(rows, image, out):
     fig, axes = plots.figure(3, 1, width=4.0, height=3.4, layout="constrained")
     ax = axes[0, 0]
-    meths = ["grad", "cmaes", "random"]
+    meths = [m for m in ("grad", "cmaes", "random") if m in rows[0]]
     width = 0.25
     for j, m in enumerate(meths):
         med = [np.median([r[m]["errors"][k] for r in rows]) for k in NAMES]
@@ -133,11 +141,13 @@ def plot(rows, image, out):
     tr = rows[0]["traces"]
     ax.semilogy([r["calls"] for r in tr["grad"]], [r["best"] for r in tr["grad"]],
                 label="gradient (L-BFGS)", color=plots.PALETTE[0])
-    ax.semilogy([r["calls"] for r in tr["cmaes_long"]], [r["best"] for r in tr["cmaes_long"]],
-                label="CMA-ES", color=plots.PALETTE[1])
+    cma = tr.get("cmaes_long", tr.get("cmaes"))
+    if cma:
+        ax.semilogy([r["calls"] for r in cma], [r["best"] for r in cma], label="CMA-ES",
+                    color=plots.PALETTE[1])
     ax.set_xlabel("simulator calls")
     ax.set_ylabel("best loss")
-    ax.set_title("truth 0: loss against calls")
+    ax.set_title(f"truth 0, {rows[0]['motion']}: loss against calls")
     ax.legend(fontsize=8)
     ax = axes[0, 2]
     ax.imshow(image)
@@ -154,8 +164,19 @@ def main():
     ap.add_argument("--truths", type=int, default=5)
     ap.add_argument("--budget", type=int, default=50)
     ap.add_argument("--cma-factor", type=int, default=4)
+    ap.add_argument("--rig", choices=sysid.SOLVERS, default="explicit")
+    ap.add_argument("--motions", default="slide", help=f"comma list from {sysid.MOTIONS}")
+    ap.add_argument("--methods", default="cmaes,random",
+                    help="baselines on the gradient fit's budget (comma list of cmaes, random)")
     ap.add_argument("--out", default="runs/bench_sysid")
     args = ap.parse_args()
+    motions = [m.strip() for m in args.motions.split(",") if m.strip()]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in motions if m not in sysid.MOTIONS] + [
+        m for m in methods if m not in ("cmaes", "random")]
+    if bad or not motions:
+        ap.error(f"unknown motion or method {bad}; motions {sysid.MOTIONS}, methods cmaes, "
+                 "random")
     torch.set_num_threads(1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,19 +185,21 @@ def main():
     truths = [{"E": 1e5, "nu": 0.35, "mu": 0.5}] + [
         {"E": float(rng.uniform(6e4, 2e5)), "nu": float(rng.uniform(0.25, 0.4)),
          "mu": float(rng.uniform(0.3, 0.8))} for _ in range(n - 1)]
-    rig = sysid.Rig()
-    rows = identification(truths, args.budget, args.cma_factor, rig)
+    rig = sysid.Rig({"solver": args.rig})
+    rows = [r for m in motions
+            for r in identification(truths, args.budget, args.cma_factor, rig, m, methods)]
     render, image = rendering(3 if args.quick else 10)
     print(f"rendering: {render['images_per_s']:.1f} images/s, {render['render_share_of_step']:.1%}"
           f" of a control step ({render['control_step_s'] * 1e3:.0f} ms world step)")
     ratios = {}
     for k in NAMES:
         g = np.array([r["grad"]["errors"][k] for r in rows])
-        for m in ("cmaes", "random"):
+        for m in methods:
             o = np.array([r[m]["errors"][k] for r in rows])
             ratios[f"{m}/grad {k} error (median)"] = float(np.median(o / np.maximum(g, 1e-12)))
     res = {"identification": [{k: v for k, v in r.items() if k != "traces"} for r in rows],
            "error_ratios": ratios, "rendering": render, "budget": args.budget,
+           "rig": rig.config(), "motions": motions,
            "cores": os.cpu_count(), "load_average": os.getloadavg()}
     atomic.write_json(out / "bench_sysid.json", res)
     plot(rows, image, out)

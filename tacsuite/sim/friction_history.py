@@ -149,8 +149,12 @@ def step_maps(prev, cur):
 
 
 def sequence_gradients(gel, snaps, dL_dx=None, rtol=None, max_cg: int = 20000) -> dict:
-    """Derivatives of the last step's normal force (dL_dx None) or of a loss L(x_S) of its
-    equilibrium, through every recorded step (`snaps`, oldest first; see the module).
+    """Derivatives of the last step's normal force (dL_dx None) or of a loss of the
+    equilibria, through every recorded step (`snaps`, oldest first; see the module).
+
+    dL_dx: (n, 3), a loss L(x_S) of the last step's equilibrium, or (S, n, 3), a loss
+    L(x_1, ..., x_S) of every step's (gel frame); a step's seed adds to the adjoint that
+    comes back from the steps after it.
 
     Returns the solver's names (mu, lam, kn, mu_f, kt; a force's scaled to the whole
     model like `force_gradients`), "position" (the last step's indenter position) and
@@ -160,6 +164,15 @@ def sequence_gradients(gel, snaps, dL_dx=None, rtol=None, max_cg: int = 20000) -
     names = ("mu", "lam", "kn", "mu_f", "kt")
     total = dict.fromkeys(names, 0.0)
     S, m, nodes = len(snaps), len(gel.contact_nodes), gel.contact_nodes
+    seeds = [None] * S
+    if not force:
+        g = np.asarray(dL_dx, dtype=np.float64)
+        if g.ndim == 3:
+            if g.shape[0] != S:
+                raise ValueError(f"per-step dL_dx has {g.shape[0]} steps, the history {S}")
+            seeds = list(g)
+        else:
+            seeds[-1] = g
     pos = [np.zeros(3) for _ in snaps]
     free = 1.0 - gel.fixed.to_numpy().astype(np.float64)
     xbar, abar_in = None, np.zeros((m, 3))
@@ -167,12 +180,13 @@ def sequence_gradients(gel, snaps, dL_dx=None, rtol=None, max_cg: int = 20000) -
         for s in range(S - 1, -1, -1):
             snap, last = snaps[s], s == S - 1
             restore(gel, snap)
-            if not last:
-                gel.tmp.from_numpy(xbar.astype(gel.npf))
-            elif force:
+            if last and force:
                 gel.force_x_gradient(gel.tmp)
             else:
-                gel.tmp.from_numpy(np.asarray(dL_dx, dtype=np.float64).astype(gel.npf))
+                rhs = np.zeros((gel.n, 3)) if last else xbar
+                if seeds[s] is not None:
+                    rhs = rhs + seeds[s] * free
+                gel.tmp.from_numpy(rhs.astype(gel.npf))
             gel.adjoint_solve(gel.tmp, rtol, max_cg)
             g = gel._adjoint_gradients()
             if last and force:

@@ -5,10 +5,18 @@ The rig (`Rig`) is a small gel pad (structured tets, bonded bottom, sensor frame
 world origin) pressed by a rigid sphere whose pose per control step is the motion. Its
 read-outs per step are the base wrench (force and torque a load cell under the gel
 measures, N and N m) and the image-plane marker displacement (pixels) of `GelReadout`.
-The explicit world uses mass scaling (a density far above a real gel's) with strong mass
-damping, so each control step relaxes close to equilibrium at a stable substep; the same
-rig makes observations and fits them, and measured data must be taken slowly enough to
-be quasi-static.
+Two rigs (config "solver"):
+
+- "static" (`STATIC_CONFIG`, `--rig static`): every control step is a quasi-static
+  load step (`world_statics.StaticSolver`, stick/slip friction whose anchors ride on the
+  sphere), the model of slowly taken measured data. A slide builds up Cattaneo-Mindlin
+  friction and a twist Lubkin's torque; gradients go back through every load step.
+  The damping does not enter it.
+- "explicit" (`DEFAULT_CONFIG`, the default): the explicit world, mass-scaled (a density
+  far above a real gel's) with strong mass damping, 5 substeps a control step. It is
+  about 10x faster, but dynamic: friction works against the damping, so the slide's
+  friction stays below mu P and a twist transmits almost no torque. Synthetic-to-
+  synthetic fits are consistent; measured data want the static rig.
 
 Identifiable parameters: E, nu, damping (the gel's mass damping alpha, 1/s), kn, kt, mu
 (`PARAMS`). Each is optimised in an unbounded coordinate z with p = lo + (hi - lo) s(z)
@@ -58,12 +66,32 @@ PARAMS = {
 MOTIONS = ("press", "slide", "twist")
 GROUPS = ("force", "torque", "markers")
 
+SOLVERS = ("explicit", "static")
 DEFAULT_CONFIG = {
+    "solver": "explicit",
     "size": [0.012, 0.012, 0.003], "cells": [6, 6, 2], "radius": 0.005, "density": 2e4,
     "substeps": 5, "steps": 20, "depth": 4e-4, "slide": 1.0e-3, "twist": 0.3,
     "markers": [5, 5], "camera": {"kind": "pinhole", "f": 400.0, "width": 320,
                                   "height": 240, "distance": 0.02},
 }
+#: The quasi-static rig: 0.5 mm nodes, so about 16 touch the sphere and a twist has a lever.
+STATIC_CONFIG = {**DEFAULT_CONFIG, "solver": "static", "size": [0.006, 0.006, 0.003],
+                 "cells": [12, 12, 2], "radius": 0.004, "steps": 8, "depth": 3e-4,
+                 "slide": 3e-4, "twist": 0.15, "markers": [7, 7]}
+RIGS = {"explicit": DEFAULT_CONFIG, "static": STATIC_CONFIG}
+
+
+def rig_config(config: dict | None = None) -> dict:
+    """The full rig config: `config` over the preset of its solver."""
+    solver = (config or {}).get("solver", "explicit")
+    if solver not in SOLVERS:
+        raise ValueError(f"rig solver must be one of {SOLVERS}, got {solver!r}")
+    cfg = json.loads(json.dumps(RIGS[solver]))
+    unknown = set(config or {}) - set(cfg)
+    if unknown:
+        raise ValueError(f"unknown rig config keys {sorted(unknown)}; known {sorted(cfg)}")
+    cfg.update(json.loads(json.dumps(config or {})))
+    return cfg
 
 
 def check_params(names) -> list[str]:
@@ -149,19 +177,16 @@ class Rig:
         from tacsuite.sim.indenters import Sphere
         from tacsuite.sim.kinematic import KinematicRigid
         from tacsuite.sim.world import World
-        cfg = json.loads(json.dumps(DEFAULT_CONFIG))
-        unknown = set(config or {}) - set(cfg)
-        if unknown:
-            raise ValueError(f"unknown rig config keys {sorted(unknown)}; known {sorted(cfg)}")
-        cfg.update(config or {})
-        self.cfg = cfg
+        self.cfg = cfg = rig_config(config)
+        solver = cfg["solver"]
+        self.static = None
         dtype = dtype or ti.f64
         self.mesh = mirrored_box(cfg["size"], cfg["cells"])
         self.readout = GelReadout(self.mesh, markers=tuple(cfg["markers"]),
                                   camera=Camera(**cfg["camera"]))
         d = {k: v[2] for k, v in PARAMS.items()}
         self.world = World(batch=1, dt=1e-9, substeps=int(cfg["substeps"]), dtype=dtype,
-                           requires_grad=True, segment=int(cfg["steps"]))
+                           requires_grad=solver == "explicit", segment=int(cfg["steps"]))
         w = self.world
         self.gel = w.add(FEMBody("gel", self.mesh, E=d["E"], nu=d["nu"],
                                  density=cfg["density"], alpha=d["damping"]))
@@ -170,11 +195,15 @@ class Rig:
                                          pose=(0, 0, cfg["size"][2] + R, 0, 0, 0)))
         self.pair = w.add_pair(ContactPair(self.gel, self.ball, kn=d["kn"], kd=0.0, kt=d["kt"],
                                            mu=d["mu"], name="press"))
-        # A substep stable for every parameter inside the bounds (the stiffest corner).
-        self._set({"E": PARAMS["E"][4], "nu": PARAMS["nu"][4], "damping": PARAMS["damping"][4],
-                   "kn": PARAMS["kn"][4], "kt": PARAMS["kt"][4]}, check=False)
-        w.reset()
-        w.set_dt(w.stability_limit() * 0.85)
+        if solver == "static":
+            from tacsuite.sim.world_statics import StaticSolver
+            self.static = StaticSolver(w)
+        else:
+            # A substep stable for every parameter inside the bounds (the stiffest corner).
+            self._set({n: PARAMS[n][4] for n in ("E", "nu", "damping", "kn", "kt")},
+                      check=False)
+            w.reset()
+            w.set_dt(w.stability_limit() * 0.85)
         self._set(d, check=False)
         self.sim_calls = 0
         self.backward_calls = 0
@@ -192,36 +221,63 @@ class Rig:
             self.world.named(obj).set_params(**{key: float(v)})
 
     # ----- simulation -------------------------------------------------------------------------
-    def states_fn(self, names):
-        """torch function (actions (T, 6), *values of names) -> node positions (T, n, 3)
-        after every control step; its backward is the world's reverse pass."""
-        rig, world = self, self.world
+    def check_fittable(self, names) -> list[str]:
         names = check_params(names)
+        if self.static is not None and "damping" in names:
+            raise ValueError("damping does not enter the static rig's equilibria; fit it with "
+                             "the explicit rig (config solver 'explicit')")
+        return names
+
+    def _rollout(self, a: np.ndarray, values: dict) -> list:
+        """Node positions after each control step of the motion a (T, 6) at parameters
+        `values` (a new tape, or a new friction history)."""
+        world, xs = self.world, []
+        world.reset()
+        self._set(values)
+        for t in range(a.shape[0]):
+            if self.static is not None:
+                self.static.solve({"ball": a[t][None]})
+                xs.append(self.gel.positions()[0])
+            else:
+                world.step({"ball": a[t][None]})
+                xs.append(world.io.read(self.gel.x, world.state_slot)[0])
+        return xs
+
+    def _reverse(self, g: np.ndarray) -> dict:
+        """{object: {parameter: dL/dp}} of the last rollout for dL/dx per step g (T, n, 3)."""
+        if self.static is not None:
+            return self.static.gradients(dL_dx=g)["params"]
+        seeds = {t + 1: {"gel.x": g[t][None]} for t in range(g.shape[0])}
+        res = self.world.backward(seeds)["params"]
+        return {obj: {k: v[0] for k, v in p.items()} for obj, p in res.items()}
+
+    def states_fn(self, names, fixed: dict | None = None):
+        """torch function (actions (T, 6), *values of names) -> node positions (T, n, 3)
+        after every control step; its backward is the world's reverse pass (explicit rig)
+        or the static solver's adjoint through every load step (static rig). Parameters
+        not in names take `fixed`, else their defaults."""
+        rig = self
+        names = self.check_fittable(names)
+        base = {n: PARAMS[n][2] for n in PARAMS}
+        base.update(fixed or {})
 
         class _States(torch.autograd.Function):
             @staticmethod
             def forward(ctx, actions, *values):
-                world.reset()
-                rig._set({n: float(v) for n, v in zip(names, values, strict=True)})
-                a = actions.detach().numpy()
-                xs = []
-                for t in range(a.shape[0]):
-                    world.step({"ball": a[t][None]})
-                    xs.append(world.io.read(rig.gel.x, world.state_slot)[0])
+                vals = dict(base)
+                vals.update({n: float(v) for n, v in zip(names, values, strict=True)})
+                xs = rig._rollout(actions.detach().numpy(), vals)
                 rig.sim_calls += 1
-                ctx.T = a.shape[0]
                 return torch.as_tensor(np.stack(xs))
 
             @staticmethod
             def backward(ctx, g):
-                g = g.detach().numpy()
-                seeds = {t + 1: {"gel.x": g[t][None]} for t in range(ctx.T)}
-                res = world.backward(seeds)
+                res = rig._reverse(g.detach().numpy())
                 rig.backward_calls += 1
                 out = []
                 for n in names:
                     obj, key = PARAMS[n][0], PARAMS[n][1]
-                    out.append(torch.as_tensor(res["params"][obj][key][0]))
+                    out.append(torch.as_tensor(float(res[obj][key])))
                 return (None, *out)
 
         return lambda actions, *values: _States.apply(actions, *values)
@@ -336,8 +392,17 @@ class Objective:
     """Loss of parameters against observations, in physical and in unbounded coordinates."""
 
     def __init__(self, obs: dict, names, fixed: dict | None = None, rig: Rig | None = None):
-        self.names = check_params(names)
-        self.rig = rig or Rig(obs.get("config"))
+        config = obs.get("config") or {}
+        if isinstance(config, str):     # as `synth` returns it, before saving
+            config = json.loads(config)
+        self.rig = rig or Rig(config)
+        if rig is not None:
+            want = rig_config(config)
+            if want != rig.cfg:
+                diff = sorted(k for k in want if want[k] != rig.cfg.get(k))
+                raise ValueError(f"the observations were made with another rig: config keys "
+                                 f"{diff} differ")
+        self.names = self.rig.check_fittable(names)
         self.actions = torch.as_tensor(obs["actions"])
         self.fixed = {n: PARAMS[n][2] for n in PARAMS}
         self.fixed.update(fixed or {})
@@ -354,7 +419,7 @@ class Objective:
         for k, v in self.targets.items():
             self.scales[k] = float(torch.mean(v * v)) or 1.0
         self.n_residuals = sum(v.numel() for v in self.targets.values())
-        self.fn = self.rig.states_fn(self.names)
+        self.fn = self.rig.states_fn(self.names, self.fixed)
         self.lo = np.array([PARAMS[n][3] for n in self.names])
         self.hi = np.array([PARAMS[n][4] for n in self.names])
         self.log = np.array([PARAMS[n][5] for n in self.names])

@@ -296,10 +296,12 @@ class StaticSolver:
         """Derivatives of the normal force (dL_dx None) or of a loss L(x) at equilibrium.
 
         dL_dx: (n, 3) world-frame derivative of L by the FEM body's node positions in
-        environment env. Returns {"params": {body: {"E", "nu"}, pair: {"kn", "kt", "mu"}},
-        "actions": {kinematic body: d/d(its position) (3,)}, "action_steps": {kinematic
-        body: (S, 3) d/d(its position) at each of the S solves of the friction history,
-        the last one the solve just done}}, in the world frame, from one checked adjoint
+        environment env, or (S, n, 3), of a loss of the equilibria of all S solves of the
+        friction history (oldest first; with friction only). Returns {"params": {body:
+        {"E", "nu"}, pair: {"kn", "kt", "mu"}}, "actions": {kinematic body: d/d(its
+        position) (3,)}, "action_steps": {kinematic body: (S, 3) d/d(its position) at
+        each of the S solves of the friction history, the last one the solve just
+        done}}, in the world frame, from one checked adjoint
         solve per step. With friction the derivatives go back through every step of the
         history, each step's anchors depending on the one before
         (`friction_history`, which also says what is held fixed); the parameters are
@@ -308,20 +310,29 @@ class StaticSolver:
         self._hold(env)
         Rg = self._frames[env][0]
         g = None
+        steps = self._steps.get(env, []) if self.frictional else []
         if dL_dx is not None:
             g = np.asarray(dL_dx, dtype=np.float64)
-            if g.shape != (self.body.n, 3):
-                raise ValueError(f"dL_dx must have shape ({self.body.n}, 3), got {g.shape}")
+            n = self.body.n
+            if g.ndim == 3:
+                if not steps or g.shape != (len(steps), n, 3):
+                    raise ValueError(f"per-step dL_dx must have shape ({len(steps)}, {n}, 3) "
+                                     f"(the solves of the friction history), got {g.shape}")
+            elif g.shape != (n, 3):
+                raise ValueError(f"dL_dx must have shape ({n}, 3), got {g.shape}")
             if not np.all(np.isfinite(g)):
                 raise ValueError("dL_dx must be finite")
-        steps = self._steps.get(env, []) if self.frictional else []
+            if g.ndim == 3:    # each step's seed into the gel frame it was solved in
+                g = np.stack([gs @ snap["frames"][0] for gs, snap in zip(g, steps, strict=True)])
+            else:
+                g = g @ Rg
         if len(steps) > 1 and self.pair.values["mu"][env] > 0:
-            raw = friction_history.sequence_gradients(self.gel, steps,
-                                                      None if g is None else g @ Rg)
+            raw = friction_history.sequence_gradients(self.gel, steps, g)
             per_step = [snap["frames"][0] @ p
                         for snap, p in zip(steps, raw["positions"], strict=True)]
         else:
-            raw = self.gel.force_gradients() if g is None else self.gel.loss_gradients(g @ Rg)
+            raw = (self.gel.force_gradients() if g is None
+                   else self.gel.loss_gradients(g[-1] if g.ndim == 3 else g))
             per_step = [Rg @ np.asarray(raw["position"], dtype=float)]
         v = self.body.values
         (mE, mnu), (lE, lnu) = material.snh_params_jacobian(v["E"][env], v["nu"][env])

@@ -70,3 +70,11 @@ def test_marker_csv_loader_and_bad_inputs(tmp_path):
     np.savez(bad, actions=np.zeros((4, 6)))
     with pytest.raises(ValueError, match="wrench"):
         sysid.load_observations(bad)
+
+
+def test_parameters_not_fitted_take_the_given_values(rig, obs):
+    obj = sysid.Objective(obs, ["E"], fixed={"mu": 0.7, "nu": 0.3}, rig=rig)
+    obj.value(obj.to_z([1.2e5]))
+    assert rig.pair.values["mu"][0] == 0.7 and rig.gel.values["nu"][0] == 0.3
+    rig.simulate(obs["actions"], {"E": 1e5})          # the rest back to their defaults
+    assert rig.pair.values["mu"][0] == sysid.PARAMS["mu"][2]
