@@ -216,10 +216,11 @@ class GelGeometry:
             F = self.deformation_gradient(x, e)
             self.scatter(out, e, material.snh_stress(F, mu[None], lam[None]))
 
-    @ti.kernel
+    @ti.func
     def stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template(),
                           mu: ti.template(), lam: ti.template()):
-        """out += K p, K = -d(force)/dx the elastic tangent stiffness at x."""
+        """out += K p, K = -d(force)/dx the elastic tangent stiffness at x (a parallel loop
+        of the kernel that inlines it)."""
         for e in range(self.m):
             F = self.deformation_gradient(x, e)
             t = self.tets[e]

@@ -143,7 +143,7 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
         _f, K, _e = self.friction_law(k, x)
         return K
 
-    @ti.kernel
+    @ti.func
     def friction_stiffness_product(self, x: ti.template(), p: ti.template(),
                                    out: ti.template()):
         for k in range(self.k):
@@ -343,7 +343,8 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
     def contact_energy(self, x):
         return self.normal_contact_energy(x) + self.friction_energy(x)
 
-    def contact_stiffness_product(self, x, p, out):
+    @ti.func
+    def contact_stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template()):
         self.normal_contact_stiffness_product(x, p, out)
         self.friction_stiffness_product(x, p, out)
 

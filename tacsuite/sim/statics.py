@@ -111,7 +111,7 @@ class QuasiStaticGel(GelGeometry):
         """d(phi n)/dx: n n^T plus the curvature term (dropped when `curvature` is 0)."""
         return n.outer_product(n) + self.curvature[None] * phi * self.indenter.sdf_hessian(xi, 0)
 
-    @ti.kernel
+    @ti.func
     def normal_contact_stiffness_product(self, x: ti.template(), p: ti.template(),
                                          out: ti.template()):
         for k in range(self.k):
@@ -204,7 +204,8 @@ class QuasiStaticGel(GelGeometry):
     def contact_energy(self, x) -> float:
         return self.normal_contact_energy(x)
 
-    def contact_stiffness_product(self, x, p, out) -> None:
+    @ti.func
+    def contact_stiffness_product(self, x: ti.template(), p: ti.template(), out: ti.template()):
         self.normal_contact_stiffness_product(x, p, out)
 
     def contact_diagonal(self, x, out) -> None:
@@ -275,8 +276,13 @@ class QuasiStaticGel(GelGeometry):
             self.sc[5] += ti.cast(r.dot(r), ti.f64)
 
     @ti.kernel
-    def cg_update(self, sol: ti.template()):
-        """One PCG update after q = K p; sc[6] = 1 once any non-positive curvature is met."""
+    def cg_iteration(self, x: ti.template(), sol: ti.template()):
+        """One PCG iteration in one launch: q = K(x) p, then the update of sol, r, z, p; each
+        loop is a parallel pass, in order. sc[6] = 1 once any non-positive curvature is
+        met. A launch costs more than the arithmetic of a small gel, so the passes share
+        one."""
+        self.stiffness_product(x, self.p, self.q, self.mu, self.lam)
+        self.contact_stiffness_product(x, self.p, self.q)
         self.sc[1] = 0.0
         for i in range(self.n):
             self.q[i] = self.q[i] * (1.0 - self.fixed[i])
@@ -359,9 +365,7 @@ class QuasiStaticGel(GelGeometry):
         it, rel = 0, 0.0
         check = 10
         for it in range(1, max_iter + 1):
-            self.stiffness_product(x, self.p, self.q, self.mu, self.lam)
-            self.contact_stiffness_product(x, self.p, self.q)
-            self.cg_update(sol)
+            self.cg_iteration(x, sol)
             if it % check == 0 or it == max_iter:
                 rel = np.sqrt(max(self.sc[5], 0.0)) / r0
                 if rel <= rtol or self.sc[6] > 0:
