@@ -38,7 +38,7 @@ def rel_errors(fitted: dict, truth: dict) -> dict:
 
 def first_reaching(trace, loss):
     for r in trace:
-        if r["best"] <= loss:
+        if r["best"] is not None and r["best"] <= loss:
             return r["calls"], r["seconds"]
     return None, None
 
@@ -139,11 +139,12 @@ def plot(rows, image, out):
     ax.legend(fontsize=8, ncol=3, loc="upper center")
     ax = axes[0, 1]
     tr = rows[0]["traces"]
-    ax.semilogy([r["calls"] for r in tr["grad"]], [r["best"] for r in tr["grad"]],
+    best = lambda rows: [np.nan if r["best"] is None else r["best"] for r in rows]  # noqa: E731
+    ax.semilogy([r["calls"] for r in tr["grad"]], best(tr["grad"]),
                 label="gradient (L-BFGS)", color=plots.PALETTE[0])
     cma = tr.get("cmaes_long", tr.get("cmaes"))
     if cma:
-        ax.semilogy([r["calls"] for r in cma], [r["best"] for r in cma], label="CMA-ES",
+        ax.semilogy([r["calls"] for r in cma], best(cma), label="CMA-ES",
                     color=plots.PALETTE[1])
     ax.set_xlabel("simulator calls")
     ax.set_ylabel("best loss")

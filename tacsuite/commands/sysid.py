@@ -37,8 +37,9 @@ def plot_fit(res: dict, obs: dict, out) -> None:
     k = len(res["params"])
     fig, axes = plots.figure(k + 1, 1, width=3.4, height=3.0, layout="constrained")
     ax = axes[0, 0]
-    ax.semilogy(calls, [r["loss"] for r in rows], ".", color="0.6", label="evaluated")
-    ax.semilogy(calls, [r["best"] for r in rows], "-", color=plots.PALETTE[0], label="best")
+    finite = lambda key: [np.nan if r[key] is None else r[key] for r in rows]  # noqa: E731
+    ax.semilogy(calls, finite("loss"), ".", color="0.6", label="evaluated")
+    ax.semilogy(calls, finite("best"), "-", color=plots.PALETTE[0], label="best")
     ax.set_xlabel("simulator calls")
     ax.set_ylabel("loss")
     ax.set_title(f"{res['method']} fit")
@@ -95,8 +96,9 @@ def _fit(args) -> int:
         plot_fit(res, obs, run.path)
         run.write_result({k: v for k, v in res.items() if not k.startswith("_")})
     fitted = ", ".join(f"{n}={res['fitted'][n]:.5g} +- {res['stderr'][n]:.2g}" for n in names)
+    failed = f" ({res['failed_calls']} did not converge)" if res["failed_calls"] else ""
     print(f"{args.method}: {fitted}; loss {res['loss']:.3g}, {res['sim_calls']} simulator "
-          f"calls, {res['seconds']:.1f} s -> {args.out}")
+          f"calls{failed}, {res['seconds']:.1f} s -> {args.out}")
     return 0
 
 

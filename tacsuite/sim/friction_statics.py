@@ -69,6 +69,9 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
         self.ajac = ti.Matrix.field(3, 3, f, shape=self.k)
         self._phi = ti.field(ti.f64, shape=self.k)
         self._normal = ti.Vector.field(3, ti.f64, shape=self.k)
+        # Scratch fields are made once: Taichi keeps every field made after a launch in a
+        # tree of its own, and a process runs out of trees (a crash) after some hundreds.
+        self._rhs = ti.Vector.field(3, f, shape=self.n)
         self.set_friction(mu_f, kt if kt is not None else kn)
 
     def set_friction(self, mu_f: float, kt: float) -> None:
@@ -357,7 +360,7 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
         """w with K^T w = rhs, K the frictional tangent at the converged state (checked)."""
         if rtol is None:
             rtol = 1e-12 if self.dtype == ti.f64 else 1e-5
-        b = ti.Vector.field(3, self.dtype, shape=self.n)
+        b = self._rhs
         b.copy_from(rhs)
         w_prev = np.zeros((self.n, 3))
         bn = max(np.sqrt(self.dot(b, b)), 1e-300)
@@ -481,12 +484,5 @@ class FrictionalQuasiStaticGel(QuasiStaticGel):
             self._normal[k] = ti.cast(n, ti.f64)
 
     def node_distances(self) -> np.ndarray:
-        out = ti.field(ti.f64, shape=self.k)
-        self._distances(self.x, out)
-        return out.to_numpy()[: self.k]
-
-    @ti.kernel
-    def _distances(self, x: ti.template(), out: ti.template()):
-        for k in range(self.k):
-            phi, _ = self.indenter.sdf(x[self.cidx[k]], 0)
-            out[k] = ti.cast(phi, ti.f64)
+        """(k,) signed distance of each contact node to the indenter."""
+        return self.contact_geometry()[0]

@@ -236,7 +236,7 @@ class Rig:
         self._set(values)
         for t in range(a.shape[0]):
             if self.static is not None:
-                self.static.solve({"ball": a[t][None]})
+                self.static.solve({"ball": a[t][None]}, max_newton=100)
                 xs.append(self.gel.positions()[0])
             else:
                 world.step({"ball": a[t][None]})
@@ -266,14 +266,14 @@ class Rig:
             def forward(ctx, actions, *values):
                 vals = dict(base)
                 vals.update({n: float(v) for n, v in zip(names, values, strict=True)})
+                rig.sim_calls += 1          # counted whether or not the solves converge
                 xs = rig._rollout(actions.detach().numpy(), vals)
-                rig.sim_calls += 1
                 return torch.as_tensor(np.stack(xs))
 
             @staticmethod
             def backward(ctx, g):
-                res = rig._reverse(g.detach().numpy())
                 rig.backward_calls += 1
+                res = rig._reverse(g.detach().numpy())
                 out = []
                 for n in names:
                     obj, key = PARAMS[n][0], PARAMS[n][1]
@@ -419,6 +419,7 @@ class Objective:
         for k, v in self.targets.items():
             self.scales[k] = float(torch.mean(v * v)) or 1.0
         self.n_residuals = sum(v.numel() for v in self.targets.values())
+        self.failed = 0         # evaluations whose static solve did not converge
         self.fn = self.rig.states_fn(self.names, self.fixed)
         self.lo = np.array([PARAMS[n][3] for n in self.names])
         self.hi = np.array([PARAMS[n][4] for n in self.names])
@@ -461,14 +462,27 @@ class Objective:
                    for k, v in self.targets.items())
 
     def value(self, z) -> float:
+        """The loss at z; inf where the static rig's solve does not converge (counted in
+        `failed`), so a search ranks such a point last instead of stopping."""
+        from tacsuite.sim.statics import NotConverged
         with torch.no_grad():
             p = self.to_params(torch.as_tensor(np.asarray(z, dtype=np.float64)))
-            return float(self._loss(self._signals(p)))
+            try:
+                return float(self._loss(self._signals(p)))
+            except NotConverged:
+                self.failed += 1
+                return math.inf
 
     def value_and_grad(self, z) -> tuple[float, np.ndarray]:
+        """Loss and gradient at z; (inf, 0) where a solve does not converge (see value)."""
+        from tacsuite.sim.statics import NotConverged
         zt = torch.as_tensor(np.asarray(z, dtype=np.float64)).clone().requires_grad_(True)
-        loss = self._loss(self._signals(self.to_params(zt)))
-        loss.backward()
+        try:
+            loss = self._loss(self._signals(self.to_params(zt)))
+            loss.backward()
+        except NotConverged:
+            self.failed += 1
+            return math.inf, np.zeros(len(self.names))
         return float(loss.detach()), zt.grad.numpy().copy()
 
     def residuals(self, p: np.ndarray) -> np.ndarray:
@@ -533,7 +547,8 @@ class Trace:
             self.best, self.best_z = float(loss), np.array(z, dtype=np.float64)
         self.rows.append({"calls": self.obj.calls() - self.c0,
                           "seconds": time.perf_counter() - self.t0,
-                          "loss": float(loss), "best": self.best,
+                          "loss": float(loss) if math.isfinite(loss) else None,
+                          "best": self.best if math.isfinite(self.best) else None,
                           "params": self.obj.to_params(np.asarray(z)).tolist()})
 
 
@@ -648,12 +663,16 @@ def fit(obs: dict, names, init: dict, method="grad", budget=60, optimizer="lbfgs
         fit_random(obj, int(budget), seed=seed, trace=trace)
     seconds = time.perf_counter() - t0
     calls = obj.calls() - trace.c0
+    if trace.best_z is None:
+        raise ValueError(f"no evaluation of the {method} fit converged ({obj.failed} static "
+                         "solves failed); start nearer the data or narrow the bounds")
     p = obj.to_params(trace.best_z)
     se = laplace_stderr(obj, p) if stderr else np.full(len(p), np.nan)
     return {"method": method, "optimizer": optimizer if method == "grad" else None,
             "params": names, "fitted": dict(zip(names, p.tolist(), strict=True)),
             "stderr": dict(zip(names, se.tolist(), strict=True)),
             "loss": trace.best, "iterations": len(trace.rows), "sim_calls": calls,
+            "failed_calls": obj.failed,
             "seconds": seconds, "init": {n: init[n] for n in names},
             "truth": obs.get("truth"), "bounds": obj.bounds(), "trace": trace.rows,
             "_objective": obj}

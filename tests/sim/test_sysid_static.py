@@ -81,3 +81,28 @@ def test_static_rig_refuses_damping_and_other_rigs_observations(rig, twist):
         sysid.Rig({"solver": "implicit"})
     with pytest.raises(ValueError, match="per-step dL_dx"):
         rig.static.gradients(dL_dx=np.zeros((2, rig.gel.n, 3)))
+
+
+def test_a_solve_that_does_not_converge_is_ranked_last_not_fatal(rig, twist, monkeypatch):
+    from tacsuite.sim.statics import NotConverged
+
+    def fail(*a, **k):
+        raise NotConverged("Newton did not converge in 100 iterations")
+
+    obj = sysid.Objective(twist, ["mu"], rig=rig)
+    monkeypatch.setattr(rig.static, "solve", fail)
+    assert obj.value(obj.to_z([0.6])) == float("inf")
+    loss, g = obj.value_and_grad(obj.to_z([0.6]))
+    assert loss == float("inf") and np.all(g == 0) and obj.failed == 2
+    with pytest.raises(ValueError, match="no evaluation of the random fit converged"):
+        sysid.fit(twist, ["mu"], {"mu": 0.6}, method="random", budget=4, rig=rig)
+
+
+def test_repeated_read_outs_make_no_new_taichi_fields(rig, twist):
+    # Every field made after a launch is a tree of its own, and a process crashes past
+    # 512 of them: a long identification reads the distances a thousand times.
+    gel = rig.static.gel
+    phi = gel.node_distances()
+    for _ in range(600):
+        again = gel.node_distances()
+    assert np.array_equal(phi, again)
