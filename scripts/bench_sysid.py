@@ -13,7 +13,7 @@
 
     python scripts/bench_sysid.py [--quick] [--truths 5] [--out runs/bench_sysid]
     python scripts/bench_sysid.py --rig static --motions press,slide,twist --truths 2 \
-        --budget 30 --cma-factor 0 --methods cmaes --out runs/bench_sysid_static
+        --budget 30 --cma-factor 0 --out runs/bench_sysid_static
 """
 
 import argparse
